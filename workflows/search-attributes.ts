@@ -1,0 +1,11 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/** Custom search attributes registered on the namespace (see runtime/temporal-server.ts). */
+export const ContactIdAttribute = defineSearchAttributeKey('ContactId', SearchAttributeType.KEYWORD);
+export const LifecycleStageAttribute = defineSearchAttributeKey('LifecycleStage', SearchAttributeType.KEYWORD);
+
+/** Name and type of every custom search attribute, for registering them on a namespace. */
+export const customSearchAttributes = {
+  ContactId: 'Keyword',
+  LifecycleStage: 'Keyword',
+} as const;
