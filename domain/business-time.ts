@@ -1,4 +1,4 @@
-import { DateTime } from 'luxon';
+import { DateTime, IANAZone } from 'luxon';
 
 /**
  * Adds business days (Monday to Friday) in the given IANA time zone, keeping the local time
@@ -17,5 +17,5 @@ export function addBusinessDays(from: Date, days: number, timeZone: string): Dat
 }
 
 export function isValidTimeZone(timeZone: string): boolean {
-  return DateTime.local().setZone(timeZone).isValid;
+  return IANAZone.isValidZone(timeZone);
 }

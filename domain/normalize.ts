@@ -49,8 +49,8 @@ const lowerCaseParticles = new Set(['van', 'von', 'der', 'den', 'de', 'da', 'del
 function capitalizeWord(word: string, isFirst: boolean): string {
   if (!isFirst && lowerCaseParticles.has(word)) return word;
   // Keep the capital after O' and Mc, the common Irish and Scottish forms (O'Brien, McDonald).
-  const withApostrophe = word.match(/^([a-z])'([a-z].*)$/u);
-  if (withApostrophe) return `${withApostrophe[1]!.toUpperCase()}'${capitalizeWord(withApostrophe[2]!, true)}`;
+  const withApostrophe = word.match(/^([a-z])(['’])([a-z].*)$/u);
+  if (withApostrophe) return `${withApostrophe[1]!.toUpperCase()}${withApostrophe[2]}${capitalizeWord(withApostrophe[3]!, true)}`;
   const mc = word.match(/^mc([a-z].*)$/u);
   if (mc && word.length > 3) return `Mc${capitalizeWord(mc[1]!, true)}`;
   return word.charAt(0).toLocaleUpperCase() + word.slice(1);
@@ -88,6 +88,7 @@ export function normalizeDomain(raw: string): string | undefined {
     .toLowerCase()
     .replace(/^[a-z]+:\/\//, '')
     .replace(/[/?#].*$/, '')
+    .replace(/:\d+$/, '')
     .replace(/^www\./, '');
   return /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(host) ? host : undefined;
 }

@@ -14,7 +14,7 @@ export function pickNextRep(candidates: readonly RoutingCandidate[], lastAssigne
   const ordered = [...candidates].sort((a, b) => a.id.localeCompare(b.id));
   const lastIndex = lastAssignedId ? ordered.findIndex((candidate) => candidate.id === lastAssignedId) : -1;
   // When the last rep left the pool, start after where they would have stood.
-  const start = lastIndex >= 0 ? lastIndex + 1 : lastAssignedId ? ordered.findIndex((c) => c.id > lastAssignedId) : 0;
+  const start = lastIndex >= 0 ? lastIndex + 1 : lastAssignedId ? ordered.findIndex((c) => c.id.localeCompare(lastAssignedId) > 0) : 0;
   for (let offset = 0; offset < ordered.length; offset += 1) {
     const candidate = ordered[((start < 0 ? 0 : start) + offset) % ordered.length]!;
     if (candidate.leadCapacity === null || candidate.openLeads < candidate.leadCapacity) return candidate;

@@ -26,7 +26,8 @@ const configSchema = z
     TEMPORAL_TLS_KEY_PATH: optionalString,
     TEMPORAL_TLS_SERVER_NAME: optionalString,
     TEMPORAL_API_KEY: optionalString,
-    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    // An empty PORT means unset (as for the optional strings), not Number('') = port 0.
+    PORT: z.preprocess((value) => (typeof value === 'string' && value.trim() === '' ? undefined : value), z.coerce.number().int().min(0).max(65535).default(3000)),
     LOG_LEVEL: z.enum(logLevels).default('info'),
     /** Base URL the API is reached at from outside; used in links inside messages. */
     PUBLIC_URL: optionalString,
@@ -47,7 +48,7 @@ const configSchema = z
         message: 'TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH must be set together',
       });
     }
-  });
+  }, { when: () => true }); // also when other variables are bad, so every problem is listed at once
 
 export type Config = z.infer<typeof configSchema>;
 

@@ -108,6 +108,7 @@ export function parseFormSubmission(rules: FormRules, body: unknown): ParseResul
   if (typeof known.name === 'string' && known.firstName === undefined && known.lastName === undefined) {
     Object.assign(known, splitFullName(known.name));
   }
+  const given = new Set(Object.keys(known));
   delete known.name;
 
   const hasEmail = known.email !== undefined;
@@ -121,7 +122,7 @@ export function parseFormSubmission(rules: FormRules, body: unknown): ParseResul
     }
   }
   for (const required of rules.requiredFields) {
-    if (known[required] === undefined && customFields[required] === undefined && !errors.some((e) => e.field === required)) {
+    if (!given.has(required) && known[required] === undefined && customFields[required] === undefined && !errors.some((e) => (aliases[e.field] ?? e.field) === required)) {
       errors.push({ field: required, message: 'is required' });
     }
   }

@@ -313,6 +313,7 @@ CREATE TABLE "inbound_events" (
     "source" TEXT NOT NULL,
     "external_id" TEXT NOT NULL,
     "contact_id" UUID,
+    "activity_id" UUID,
     "received_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 
     CONSTRAINT "inbound_events_pkey" PRIMARY KEY ("id")

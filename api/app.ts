@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import express, { type ErrorRequestHandler, type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import swaggerUi from 'swagger-ui-express';
+import { publicUrl } from '../runtime/config';
+import type { ApiDeps } from './deps';
+import { authenticate } from './middleware/auth';
+import { idempotency } from './middleware/idempotency';
+import { buildOpenApiDocument } from './openapi';
+import { HttpProblem, sendProblem, toProblem } from './problem';
+import { contactsRouter } from './routes/contacts';
+import { formsRouter } from './routes/forms';
+import { messagesRouter } from './routes/messages';
+import { operationsRouter } from './routes/operations';
+import { tasksRouter } from './routes/tasks';
+import { createWorkflowGateway } from './workflow-gateway';
+
+export function createApp(deps: ApiDeps): express.Express {
+  const { config, logger, metrics, prisma } = deps;
+  const gateway = createWorkflowGateway(deps);
+  const app = express();
+  app.disable('x-powered-by');
+  if (config.TRUST_PROXY) app.set('trust proxy', config.TRUST_PROXY);
+
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req, res) => {
+        const incoming = req.headers['x-request-id'];
+        const id = typeof incoming === 'string' && /^[\w.-]{1,128}$/.test(incoming) ? incoming : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      autoLogging: { ignore: (req) => ['/healthz', '/readyz', '/metrics'].includes(req.url ?? '') },
+    }),
+  );
+  app.use((req, res, next) => {
+    const stopTimer = metrics.httpRequestDuration.startTimer({ method: req.method });
+    res.on('finish', () => stopTimer({ route: routeLabel(req), status: String(res.statusCode) }));
+    next();
+  });
+
+  app.use(operationsRouter(deps));
+
+  const openApiDocument = buildOpenApiDocument(publicUrl(config));
+  app.get('/v1/openapi.json', (_req, res) => {
+    res.json(openApiDocument);
+  });
+  // Swagger UI needs inline scripts; helmet's default CSP would block them on this page only.
+  app.use('/docs', helmet({ contentSecurityPolicy: false }), swaggerUi.serve, swaggerUi.setup(openApiDocument, { customSiteTitle: 'Touchpoint API' }));
+
+  app.use(helmet());
+  app.use(requireJsonForWrites);
+  app.use(express.json({ limit: config.BODY_LIMIT, strict: true }));
+
+  app.use('/v1/forms', formsRouter(deps, gateway));
+
+  const authenticated = express.Router();
+  authenticated.use(authenticate(prisma));
+  authenticated.use(idempotency(prisma, (req) => `key:${req.principal?.apiKeyId ?? 'anonymous'}`));
+  authenticated.use('/contacts', contactsRouter(deps, gateway));
+  authenticated.use('/tasks', tasksRouter(deps));
+  authenticated.use('/messages', messagesRouter(deps));
+  app.use('/v1', authenticated);
+
+  app.use((req: Request) => {
+    throw new HttpProblem(404, 'not-found', 'Not found.', `There is no ${req.method} ${req.path}.`);
+  });
+  app.use(errorHandler);
+  return app;
+}
+
+/** Form posts may also be URL-encoded (plain HTML forms); everything else is JSON. */
+function requireJsonForWrites(req: Request, _res: Response, next: NextFunction): void {
+  const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+  if (!hasBody || !['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.method)) return next();
+  const isForm = req.path.startsWith('/v1/forms/');
+  if (req.is('application/json') || (isForm && req.is('application/x-www-form-urlencoded'))) return next();
+  const accepted = isForm ? 'application/json or application/x-www-form-urlencoded' : 'application/json';
+  throw new HttpProblem(415, 'unsupported-media-type', 'Unsupported Content-Type.', `Send the body as ${accepted}.`, [
+    { field: 'header.Content-Type', message: `must be ${accepted}` },
+  ]);
+}
+
+const errorHandler: ErrorRequestHandler = (error: unknown, req, res, next) => {
+  if (res.headersSent) return next(error);
+  const mapped = toProblem(error) ?? fromBodyParser(error);
+  if (mapped) {
+    if (mapped.problem.status >= 500) req.log.error({ err: error }, 'request failed');
+    sendProblem(res, mapped.problem, mapped.headers);
+    return;
+  }
+  req.log.error({ err: error }, 'unhandled error');
+  sendProblem(res, { type: '/problems/internal', title: 'Internal error.', status: 500, detail: `Something went wrong on our side; quote request id ${String(req.id)}.` });
+};
+
+function fromBodyParser(error: unknown) {
+  const failure = error as { type?: string; status?: number; limit?: number; message?: string };
+  if (failure.type === 'entity.parse.failed') {
+    return { problem: { type: '/problems/malformed-json', title: 'Malformed JSON.', status: 400, detail: 'The body is not valid JSON.', errors: [{ field: '', message: failure.message ?? 'not valid JSON' }] }, headers: {} };
+  }
+  if (failure.type === 'entity.too.large') {
+    return { problem: { type: '/problems/body-too-large', title: 'Body too large.', status: 413, detail: `The body is larger than the ${failure.limit ?? ''} byte limit.`.replace('  ', ' ') }, headers: {} };
+  }
+  if (typeof failure.status === 'number' && failure.status >= 400 && failure.status < 500) {
+    return { problem: { type: '/problems/bad-request', title: 'Bad request.', status: failure.status, detail: failure.message ?? 'The request could not be read.' }, headers: {} };
+  }
+  return null;
+}
+
+function routeLabel(req: Request): string {
+  const route = (req as Request & { route?: { path?: string } }).route?.path;
+  return route ? `${req.baseUrl}${route}` : req.baseUrl || 'unmatched';
+}

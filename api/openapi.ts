@@ -1,0 +1,33 @@
+import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import { registerContactDocs } from './routes/contacts';
+import { registerFormDocs } from './routes/forms';
+import { registerMessageDocs } from './routes/messages';
+import { registerTaskDocs } from './routes/tasks';
+
+/** The OpenAPI 3.1 document, built from the same zod schemas that validate requests. */
+export function buildOpenApiDocument(serverUrl: string) {
+  const registry = new OpenAPIRegistry();
+  registry.registerComponent('securitySchemes', 'apiKey', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'API key created with `npm run api-key:create`; its role decides what it may do.',
+  });
+  registerFormDocs(registry);
+  registerContactDocs(registry);
+  registerTaskDocs(registry);
+  registerMessageDocs(registry);
+  const document = new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'Touchpoint API',
+      version: '1.0.0',
+      description: 'CRM automation: contacts, tasks and messages, with every automation a durable Temporal workflow. Errors are RFC 9457 application/problem+json with a field-level `errors` list. Every write accepts an `Idempotency-Key` header.',
+    },
+    servers: [{ url: serverUrl }],
+    security: [{ apiKey: [] }],
+  });
+  // The website form endpoint is public: it is identified by its form key, not an API key.
+  const formPath = document.paths?.['/v1/forms/{formKey}/submissions']?.post;
+  if (formPath) formPath.security = [];
+  return document;
+}

@@ -1,0 +1,207 @@
+import { ConflictError, NotFoundError, ValidationError } from '../../domain/errors';
+import type { ContactListQuery, ContactCreate, ContactUpdate, ContactView } from '../../domain/schemas/contact';
+import { Prisma, type PrismaClient } from '../../runtime/prisma';
+import type { Cursor } from '../pagination';
+
+const contactInclude = {
+  emails: { orderBy: [{ isPrimary: 'desc' }, { createdAt: 'asc' }] },
+  phones: { orderBy: [{ isPrimary: 'desc' }, { createdAt: 'asc' }] },
+  consents: true,
+} satisfies Prisma.ContactInclude;
+
+type ContactRow = Prisma.ContactGetPayload<{ include: typeof contactInclude }>;
+
+export interface AuditContext {
+  actorId: string;
+  requestId: string;
+}
+
+export function toContactView(row: ContactRow): ContactView {
+  return {
+    id: row.id,
+    firstName: row.firstName,
+    lastName: row.lastName,
+    emails: row.emails.map((email) => ({ address: email.address, status: email.status, isPrimary: email.isPrimary })),
+    phones: row.phones.map((phone) => ({ e164: phone.e164, status: phone.status, isPrimary: phone.isPrimary })),
+    lifecycleStage: row.lifecycleStage,
+    ownerId: row.ownerId,
+    companyId: row.companyId,
+    source: row.source,
+    timeZone: row.timeZone,
+    score: row.score,
+    tags: row.tags,
+    customFields: row.customFields as Record<string, unknown>,
+    consent: Object.fromEntries(row.consents.map((consent) => [consent.channel, { status: consent.status, source: consent.source, at: consent.at.toISOString() }])),
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+export async function getContact(prisma: PrismaClient, id: string): Promise<ContactView | null> {
+  const row = await prisma.contact.findFirst({ where: { id, deletedAt: null }, include: contactInclude });
+  return row ? toContactView(row) : null;
+}
+
+export async function listContacts(prisma: PrismaClient, query: ContactListQuery, cursor: Cursor | undefined): Promise<ContactView[]> {
+  const rows = await prisma.contact.findMany({
+    where: {
+      deletedAt: null,
+      ...(query.lifecycleStage ? { lifecycleStage: query.lifecycleStage } : {}),
+      ...(query.ownerId ? { ownerId: query.ownerId } : {}),
+      ...(query.source ? { source: query.source } : {}),
+      ...(query.tag ? { tags: { has: query.tag } } : {}),
+      ...(query.email ? { emails: { some: { address: query.email } } } : {}),
+      ...(query.createdAfter || query.createdBefore
+        ? { createdAt: { ...(query.createdAfter ? { gte: new Date(query.createdAfter) } : {}), ...(query.createdBefore ? { lt: new Date(query.createdBefore) } : {}) } }
+        : {}),
+      ...(cursor ? { OR: [{ createdAt: { lt: cursor.at } }, { createdAt: cursor.at, id: { lt: cursor.id } }] } : {}),
+    },
+    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    take: query.limit + 1,
+    include: contactInclude,
+  });
+  return rows.map(toContactView);
+}
+
+export async function createContact(prisma: PrismaClient, input: ContactCreate, audit: AuditContext): Promise<ContactView> {
+  return mapAddressConflicts(input, () =>
+    prisma.$transaction(async (tx) => {
+      await assertReferences(tx, input);
+      const row = await tx.contact.create({
+        data: {
+          firstName: input.firstName ?? null,
+          lastName: input.lastName ?? null,
+          lifecycleStage: input.lifecycleStage,
+          ownerId: input.ownerId ?? null,
+          companyId: input.companyId ?? null,
+          source: input.source ?? 'api',
+          timeZone: input.timeZone ?? null,
+          tags: [...new Set(input.tags)],
+          customFields: withoutNulls(input.customFields),
+          emails: { create: input.emails.map((address, index) => ({ address, isPrimary: index === 0 })) },
+          phones: { create: input.phones.map((e164, index) => ({ e164, isPrimary: index === 0 })) },
+        },
+        include: contactInclude,
+      });
+      const view = toContactView(row);
+      await tx.auditLog.create({
+        data: { actorType: 'api_key', actorId: audit.actorId, action: 'contact.created', entityType: 'contact', entityId: row.id, after: view as unknown as Prisma.InputJsonObject, requestId: audit.requestId },
+      });
+      return view;
+    }),
+  );
+}
+
+export async function updateContact(prisma: PrismaClient, id: string, patch: ContactUpdate, audit: AuditContext): Promise<ContactView> {
+  return mapAddressConflicts(patch, () =>
+    prisma.$transaction(async (tx) => {
+      const before = await tx.contact.findFirst({ where: { id, deletedAt: null }, include: contactInclude });
+      if (!before) throw new NotFoundError('Contact', id);
+      await assertReferences(tx, patch);
+      if (patch.emails) {
+        const emails = patch.emails;
+        if (emails.length === 0 && (patch.phones ?? before.phones.map((p) => p.e164)).length === 0) {
+          throw new ValidationError([{ field: 'emails', message: 'a contact needs at least one email address or phone number' }]);
+        }
+        await tx.contactEmail.deleteMany({ where: { contactId: id, address: { notIn: emails } } });
+        for (const [index, address] of emails.entries()) {
+          await tx.contactEmail.upsert({
+            where: { address },
+            create: { contactId: id, address, isPrimary: index === 0 },
+            update: { isPrimary: index === 0 },
+          });
+        }
+      }
+      if (patch.phones) {
+        const phones = patch.phones;
+        if (phones.length === 0 && (patch.emails ?? before.emails.map((e) => e.address)).length === 0) {
+          throw new ValidationError([{ field: 'phones', message: 'a contact needs at least one email address or phone number' }]);
+        }
+        await tx.contactPhone.deleteMany({ where: { contactId: id, e164: { notIn: phones } } });
+        for (const [index, e164] of phones.entries()) {
+          await tx.contactPhone.upsert({ where: { e164 }, create: { contactId: id, e164, isPrimary: index === 0 }, update: { isPrimary: index === 0 } });
+        }
+      }
+      // An address upserted above that belongs to another contact would have been moved: refuse.
+      const foreign = await tx.contactEmail.count({ where: { address: { in: patch.emails ?? [] }, contactId: { not: id } } });
+      const foreignPhones = await tx.contactPhone.count({ where: { e164: { in: patch.phones ?? [] }, contactId: { not: id } } });
+      if (foreign + foreignPhones > 0) throw addressConflict();
+
+      const row = await tx.contact.update({
+        where: { id },
+        data: {
+          ...(patch.firstName !== undefined ? { firstName: patch.firstName } : {}),
+          ...(patch.lastName !== undefined ? { lastName: patch.lastName } : {}),
+          ...(patch.lifecycleStage ? { lifecycleStage: patch.lifecycleStage } : {}),
+          ...(patch.ownerId !== undefined ? { ownerId: patch.ownerId } : {}),
+          ...(patch.companyId !== undefined ? { companyId: patch.companyId } : {}),
+          ...(patch.source !== undefined ? { source: patch.source } : {}),
+          ...(patch.timeZone !== undefined ? { timeZone: patch.timeZone } : {}),
+          ...(patch.tags ? { tags: [...new Set(patch.tags)] } : {}),
+          ...(patch.customFields ? { customFields: withoutNulls({ ...(before.customFields as Record<string, unknown>), ...patch.customFields }) } : {}),
+        },
+        include: contactInclude,
+      });
+      const view = toContactView(row);
+      await tx.auditLog.create({
+        data: {
+          actorType: 'api_key', actorId: audit.actorId, action: 'contact.updated', entityType: 'contact', entityId: id,
+          before: toContactView(before) as unknown as Prisma.InputJsonObject, after: view as unknown as Prisma.InputJsonObject, requestId: audit.requestId,
+        },
+      });
+      return view;
+    }),
+  );
+}
+
+/**
+ * Soft delete: the record stays for reports and the audit log keeps its before image, but
+ * its addresses are released so the same person can sign up again as a new contact.
+ */
+export async function deleteContact(prisma: PrismaClient, id: string, audit: AuditContext): Promise<void> {
+  await prisma.$transaction(async (tx) => {
+    const before = await tx.contact.findFirst({ where: { id, deletedAt: null }, include: contactInclude });
+    if (!before) throw new NotFoundError('Contact', id);
+    await tx.contactEmail.deleteMany({ where: { contactId: id } });
+    await tx.contactPhone.deleteMany({ where: { contactId: id } });
+    await tx.task.updateMany({ where: { contactId: id, status: 'open' }, data: { status: 'cancelled', outcome: 'contact deleted' } });
+    await tx.contact.update({ where: { id }, data: { deletedAt: new Date() } });
+    await tx.auditLog.create({
+      data: { actorType: 'api_key', actorId: audit.actorId, action: 'contact.deleted', entityType: 'contact', entityId: id, before: toContactView(before) as unknown as Prisma.InputJsonObject, requestId: audit.requestId },
+    });
+  });
+}
+
+async function assertReferences(tx: Prisma.TransactionClient, input: { ownerId?: string | null; companyId?: string | null }): Promise<void> {
+  const errors = [];
+  if (input.ownerId && !(await tx.user.findFirst({ where: { id: input.ownerId, active: true }, select: { id: true } }))) {
+    errors.push({ field: 'ownerId', message: 'is not an active user' });
+  }
+  if (input.companyId && !(await tx.company.findFirst({ where: { id: input.companyId, deletedAt: null }, select: { id: true } }))) {
+    errors.push({ field: 'companyId', message: 'is not an existing company' });
+  }
+  if (errors.length > 0) throw new ValidationError(errors);
+}
+
+function addressConflict(): ConflictError {
+  return new ConflictError('An email address or phone number already belongs to another contact; merge the contacts instead.');
+}
+
+async function mapAddressConflicts<T>(input: { emails?: string[]; phones?: string[] }, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+      const target = JSON.stringify(error.meta ?? {});
+      const field = target.includes('e164') ? 'phones' : 'emails';
+      throw new ConflictError('An email address or phone number already belongs to another contact; merge the contacts instead.', [
+        { field, message: `${(input[field] ?? []).join(', ')}: one of these already belongs to another contact` },
+      ]);
+    }
+    throw error;
+  }
+}
+
+function withoutNulls(fields: Record<string, unknown>): Prisma.InputJsonObject {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== null)) as Prisma.InputJsonObject;
+}

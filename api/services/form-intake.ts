@@ -1,0 +1,137 @@
+import type { FormSubmission } from '../../domain/schemas/form-submission';
+import { Prisma, type PrismaClient } from '../../runtime/prisma';
+import type { Form } from '../../prisma/generated/client';
+
+export interface RecordedSubmission {
+  contactId: string;
+  activityId: string;
+  lifecycleStage: string;
+  createdContact: boolean;
+}
+
+type Tx = Prisma.TransactionClient;
+
+/** Serialization failures and unique violations from a concurrent twin are retried. */
+const maxAttempts = 5;
+
+/**
+ * Writes a form submission in one transaction: the contact (found by normalised email, then
+ * phone, or created), the form_submitted Activity, consent, and the InboundEvent that makes a
+ * resent submission id harmless. Two concurrent submissions of the same new person race on
+ * the unique address indexes; the loser retries and finds the winner's contact.
+ */
+export async function recordFormSubmission(prisma: PrismaClient, form: Form, submission: FormSubmission): Promise<RecordedSubmission> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await prisma.$transaction((tx) => writeSubmission(tx, form, submission));
+    } catch (error) {
+      if (attempt >= maxAttempts || !isRetryableConflict(error)) throw error;
+    }
+  }
+}
+
+async function writeSubmission(tx: Tx, form: Form, submission: FormSubmission): Promise<RecordedSubmission> {
+  const eventSource = `form:${form.key}`;
+  if (submission.submissionId) {
+    const previous = await tx.inboundEvent.findUnique({
+      where: { source_externalId: { source: eventSource, externalId: submission.submissionId } },
+    });
+    if (previous?.contactId && previous.activityId) {
+      const contact = await tx.contact.findUniqueOrThrow({ where: { id: previous.contactId }, select: { lifecycleStage: true } });
+      return { contactId: previous.contactId, activityId: previous.activityId, lifecycleStage: contact.lifecycleStage, createdContact: false };
+    }
+  }
+
+  const byEmail = submission.email
+    ? await tx.contactEmail.findUnique({ where: { address: submission.email }, select: { contactId: true } })
+    : null;
+  const byPhone = submission.phone
+    ? await tx.contactPhone.findUnique({ where: { e164: submission.phone }, select: { contactId: true } })
+    : null;
+  const existingId = byEmail?.contactId ?? byPhone?.contactId;
+  const companyId = submission.company ? await findOrCreateCompany(tx, submission.company) : undefined;
+  const now = new Date();
+
+  let contactId: string;
+  let createdContact = false;
+  if (existingId) {
+    const existing = await tx.contact.findUniqueOrThrow({ where: { id: existingId } });
+    await tx.contact.update({
+      where: { id: existingId },
+      data: {
+        // The person typed these themselves just now: newer values win.
+        ...(submission.firstName ? { firstName: submission.firstName } : {}),
+        ...(submission.lastName ? { lastName: submission.lastName } : {}),
+        ...(companyId && !existing.companyId ? { companyId } : {}),
+        ...(existing.source ? {} : { source: submission.utmSource ?? form.source }),
+        ...(existing.deletedAt ? { deletedAt: null } : {}),
+        customFields: { ...(existing.customFields as Record<string, unknown>), ...submission.customFields } as Prisma.InputJsonObject,
+      },
+    });
+    // An address that already belongs to someone else stays theirs; merging is a human decision.
+    if (submission.email && !byEmail) await tx.contactEmail.create({ data: { contactId: existingId, address: submission.email } });
+    if (submission.phone && !byPhone) await tx.contactPhone.create({ data: { contactId: existingId, e164: submission.phone } });
+    contactId = existingId;
+  } else {
+    const created = await tx.contact.create({
+      data: {
+        firstName: submission.firstName ?? null,
+        lastName: submission.lastName ?? null,
+        companyId: companyId ?? null,
+        source: submission.utmSource ?? form.source,
+        customFields: submission.customFields as Prisma.InputJsonObject,
+        emails: submission.email ? { create: { address: submission.email, isPrimary: true } } : undefined,
+        phones: submission.phone ? { create: { e164: submission.phone, isPrimary: true } } : undefined,
+      },
+    });
+    contactId = created.id;
+    createdContact = true;
+  }
+
+  if (submission.consent && form.grantsEmailConsent) {
+    await tx.contactConsent.upsert({
+      where: { contactId_channel: { contactId, channel: 'email' } },
+      create: { contactId, channel: 'email', status: 'granted', source: `form:${form.key}`, at: now },
+      update: { status: 'granted', source: `form:${form.key}`, at: now },
+    });
+  }
+
+  const activity = await tx.activity.create({
+    data: {
+      contactId,
+      type: 'form_submitted',
+      occurredAt: now,
+      subject: `Submitted form ${form.name}`,
+      data: {
+        formKey: form.key,
+        pageUrl: submission.pageUrl ?? null,
+        referrer: submission.referrer ?? null,
+        utm: { source: submission.utmSource ?? null, medium: submission.utmMedium ?? null, campaign: submission.utmCampaign ?? null },
+        emailConflictContactId: byPhone && byEmail && byPhone.contactId !== byEmail.contactId ? byPhone.contactId : null,
+      },
+    },
+  });
+
+  if (submission.submissionId) {
+    await tx.inboundEvent.create({
+      data: { source: eventSource, externalId: submission.submissionId, contactId, activityId: activity.id },
+    });
+  }
+  const { lifecycleStage } = await tx.contact.findUniqueOrThrow({ where: { id: contactId }, select: { lifecycleStage: true } });
+  return { contactId, activityId: activity.id, lifecycleStage, createdContact };
+}
+
+async function findOrCreateCompany(tx: Tx, name: string): Promise<string> {
+  const existing = await tx.company.findFirst({
+    where: { name: { equals: name, mode: 'insensitive' }, deletedAt: null },
+    select: { id: true },
+  });
+  if (existing) return existing.id;
+  const created = await tx.company.create({ data: { name } });
+  return created.id;
+}
+
+function isRetryableConflict(error: unknown): boolean {
+  if (error instanceof Prisma.PrismaClientKnownRequestError) return error.code === 'P2002' || error.code === 'P2034';
+  return false;
+}

@@ -1,0 +1,28 @@
+import type { Request } from 'express';
+import type { z } from 'zod';
+import { ValidationError } from '../domain/errors';
+import { HttpProblem, fieldErrors } from './problem';
+
+/** Body validation: a well-formed body with invalid fields is 422 and names each field. */
+export function parseBody<T extends z.ZodType>(schema: T, req: Request): z.output<T> {
+  const parsed = schema.safeParse(req.body ?? {});
+  if (!parsed.success) throw new ValidationError(fieldErrors(parsed.error));
+  return parsed.data;
+}
+
+/** Query and path parameters that do not parse make the request itself malformed: 400. */
+export function parseQuery<T extends z.ZodType>(schema: T, req: Request): z.output<T> {
+  const parsed = schema.safeParse(req.query);
+  if (!parsed.success) {
+    throw new HttpProblem(400, 'invalid-parameters', 'Invalid query parameters.', 'One or more query parameters are not valid.', fieldErrors(parsed.error, 'query'));
+  }
+  return parsed.data;
+}
+
+export function parseParams<T extends z.ZodType>(schema: T, req: Request): z.output<T> {
+  const parsed = schema.safeParse(req.params);
+  if (!parsed.success) {
+    throw new HttpProblem(400, 'invalid-parameters', 'Invalid path parameters.', 'One or more path parameters are not valid.', fieldErrors(parsed.error, 'path'));
+  }
+  return parsed.data;
+}
