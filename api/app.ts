@@ -33,6 +33,11 @@ export function createApp(deps: ApiDeps): express.Express {
         return id;
       },
       autoLogging: { ignore: (req) => ['/healthz', '/readyz', '/metrics'].includes(req.url ?? '') },
+      // One short line per request: the headers are in the metrics and traces, not worth logging.
+      serializers: {
+        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
     }),
   );
   app.use((req, res, next) => {

@@ -88,7 +88,7 @@ async function main(): Promise<void> {
     const credentials = { adminApiKey: seed.adminApiKey, repApiKey: seed.repApiKey, formKey: seed.formKey, apiUrl };
     await writeFile(path.join(dataDir, 'credentials.json'), `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
     say('');
-    say('Demo data created. These keys are shown once and saved in .data/credentials.json:');
+    say(`Demo data created. These keys are shown once and saved in ${path.join(dataDir, 'credentials.json')}:`);
     say(`  admin API key   ${seed.adminApiKey}`);
     say(`  rep API key     ${seed.repApiKey}`);
     say(`  demo form key   ${seed.formKey}`);
