@@ -5,6 +5,8 @@ export interface ScenarioContext {
   log(line: string): void;
   /** Registers a cleanup; run.ts runs them last-in first-out before the JSON line, also on errors and Ctrl-C. */
   defer(cleanup: () => Promise<void>): void;
+  /** Aborted on Ctrl-C / SIGTERM: load loops stop sending and requests in flight are cancelled. */
+  signal: AbortSignal;
 }
 
 /** The final JSON line: at least the scenario name, its figures, the baseline and the ratio. */

@@ -1,0 +1,89 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { temporal } from '@temporalio/proto';
+import { historyJsonOptions } from '../support/histories';
+import pino from 'pino';
+import { createActivities } from '../../activities';
+import { CaptureEmailProvider } from '../../activities/providers/capture-email';
+import { TemplateRenderer } from '../../activities/templates';
+import { seedDemoData } from '../../prisma/seed';
+import { resolveTemporalTestServer } from '../../runtime/temporal-binaries';
+import { templatesRoot } from '../../runtime/worker';
+import { contactLifecycle, contactStateQuery, formSubmittedSignal } from '../../workflows/contact-lifecycle';
+import { contactWorkflowId } from '../../workflows/workflow-ids';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { eventually } from '../support/stack';
+import { requireTestEnv } from '../support/test-env';
+
+let env: TestWorkflowEnvironment;
+let db: TestDatabase;
+
+beforeAll(async () => {
+  [env, db] = await Promise.all([
+    TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: resolveTemporalTestServer() } } }),
+    createTestDatabase(),
+  ]);
+  await seedDemoData(db.prisma);
+  // The workflow upserts custom search attributes; this server needs them registered too.
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: { ContactId: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD, LifecycleStage: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD },
+  });
+}, 120_000);
+afterAll(async () => {
+  await env?.teardown();
+  await db?.drop();
+});
+
+describe('contact lifecycle on the time-skipping server', () => {
+  it('waits while every rep is at capacity and routes the lead an hour later once one has room', async () => {
+    await db.prisma.user.updateMany({ where: { role: 'rep' }, data: { leadCapacity: 0 } });
+    const contact = await db.prisma.contact.create({ data: { firstName: 'Patience', emails: { create: { address: 'patience@example.com', isPrimary: true } } } });
+    const taskQueue = 'time-skipping';
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: { codePath: requireTestEnv('workflowBundle') },
+      activities: createActivities({
+        prisma: db.prisma,
+        logger: pino({ level: 'silent' }),
+        emailProvider: new CaptureEmailProvider(),
+        templates: new TemplateRenderer(templatesRoot),
+        emailFrom: { address: 'hello@example.com', name: 'Touchpoint' },
+        publicUrl: 'http://localhost:3000',
+      }),
+    });
+
+    await worker.runUntil(async () => {
+      const handle = await env.client.workflow.signalWithStart(contactLifecycle, {
+        workflowId: contactWorkflowId(contact.id),
+        taskQueue,
+        args: [{ contactId: contact.id }],
+        signal: formSubmittedSignal,
+        signalArgs: [{ activityId: '00000000-0000-4000-8000-000000000001', formKey: 'demo-contact', welcomeTemplate: 'welcome' }],
+      });
+      await eventually(() => handle.query(contactStateQuery), (state) => state.formSubmissions === 1, 15_000);
+      await env.sleep('30 minutes');
+      expect((await handle.query(contactStateQuery)).ownerId).toBeNull();
+      expect(await db.prisma.message.count({ where: { contactId: contact.id } })).toBe(0);
+
+      await db.prisma.user.updateMany({ where: { email: 'rob.rep@example.com' }, data: { leadCapacity: 5 } });
+      await env.sleep('31 minutes');
+      const state = await eventually(() => handle.query(contactStateQuery), (s) => s.welcome === 'sent');
+      const rob = await db.prisma.user.findUniqueOrThrow({ where: { email: 'rob.rep@example.com' } });
+      expect(state.ownerId).toBe(rob.id);
+      expect(await db.prisma.message.count({ where: { contactId: contact.id } })).toBe(1);
+
+      // Refresh the replay fixture deliberately, never as a side effect of a normal run.
+      if (process.env.RECORD_HISTORIES === '1') {
+        const history = await handle.fetchHistory();
+        const dir = path.resolve(__dirname, '..', 'fixtures', 'histories');
+        await mkdir(dir, { recursive: true });
+        await writeFile(path.join(dir, 'contact-lifecycle-capacity-wait.json'), JSON.stringify(temporal.api.history.v1.History.toObject(temporal.api.history.v1.History.create(history), historyJsonOptions), null, 1));
+      }
+    });
+  }, 60_000);
+});
