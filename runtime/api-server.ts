@@ -35,7 +35,7 @@ export function closeServer(server: Server): Promise<void> {
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL, 'touchpoint-api');
-  const prisma = createPrisma(config.DATABASE_URL);
+  const prisma = createPrisma(config.DATABASE_URL, { poolSize: config.DATABASE_POOL_SIZE });
   const temporal = await connectTemporalClient(config);
   const server = await startApiServer({ config, prisma, temporal, logger, metrics: createMetrics('api') });
   logger.info({ port: config.PORT }, 'API listening');

@@ -13,6 +13,16 @@ const optionalString = z
   .transform((value) => (value === '' ? undefined : value))
   .optional();
 
+function portNumber(fallback: number) {
+  return z.preprocess(
+    (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
+    z.coerce.number().int().min(0).max(65535).default(fallback),
+  );
+}
+
+/** Values never echoed in error messages: they may hold passwords or tokens. */
+const secretVariables = new Set(['DATABASE_URL', 'TEMPORAL_API_KEY']);
+
 const configSchema = z
   .object({
     DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' }),
@@ -27,9 +37,13 @@ const configSchema = z
     TEMPORAL_TLS_SERVER_NAME: optionalString,
     TEMPORAL_API_KEY: optionalString,
     // An empty PORT means unset (as for the optional strings), not Number('') = port 0.
-    PORT: z.preprocess((value) => (typeof value === 'string' && value.trim() === '' ? undefined : value), z.coerce.number().int().min(0).max(65535).default(3000)),
+    PORT: portNumber(3000),
+    /** The standalone worker serves /metrics and /healthz here; 0 turns the listener off. */
+    WORKER_METRICS_PORT: portNumber(9464),
+    /** PostgreSQL connections per process; all processes together must stay under max_connections. */
+    DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10),
     LOG_LEVEL: z.enum(logLevels).default('info'),
-    /** Base URL the API is reached at from outside; used in links inside messages. */
+    /** Base URL the API is reached at from outside (OpenAPI server URL, links in messages). */
     PUBLIC_URL: optionalString,
     /** Largest JSON body the API accepts. */
     BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb or 1mb').default('100kb'),
@@ -66,7 +80,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     parsed.error.issues.map((issue) => {
       const variable = issue.path.join('.') || '(environment)';
       const value = env[variable];
-      const shown = value === undefined ? 'not set' : `got ${JSON.stringify(value)}`;
+      const shown = value === undefined ? 'not set' : secretVariables.has(variable) ? 'value hidden' : `got ${JSON.stringify(value)}`;
       return `${variable}: ${issue.message} (${shown})`;
     }),
   );

@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
 
   await migrateDatabase(config.DATABASE_URL);
-  const prisma = createPrisma(config.DATABASE_URL);
+  const prisma = createPrisma(config.DATABASE_URL, { poolSize: config.DATABASE_POOL_SIZE });
   stops.push(() => prisma.$disconnect());
   const seed = await seedDemoData(prisma);
 

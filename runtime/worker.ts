@@ -1,3 +1,4 @@
+import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
@@ -9,6 +10,7 @@ import { createLogger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
 import { createPrisma, type PrismaClient } from './prisma';
 import { temporalConnectionOptions } from './temporal-connection';
+import { ensureSearchAttributes } from './search-attributes';
 import { onShutdown } from './shutdown';
 
 export const templatesRoot = path.resolve(__dirname, '..', 'templates');
@@ -45,17 +47,41 @@ export async function createWorker({ config, prisma, logger, metrics, connection
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL, 'touchpoint-worker');
-  const prisma = createPrisma(config.DATABASE_URL);
+  const prisma = createPrisma(config.DATABASE_URL, { poolSize: config.DATABASE_POOL_SIZE });
   const connection = await NativeConnection.connect(await temporalConnectionOptions(config));
-  const worker = await createWorker({ config, prisma, logger, metrics: createMetrics('worker'), connection });
+  await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE, logger);
+  const metrics = createMetrics('worker');
+  const worker = await createWorker({ config, prisma, logger, metrics, connection });
+  const metricsServer = config.WORKER_METRICS_PORT > 0 ? await serveWorkerMetrics(metrics, config.WORKER_METRICS_PORT) : null;
   onShutdown(logger, async () => {
     worker.shutdown();
   });
-  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE }, 'worker started');
+  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE, metricsPort: config.WORKER_METRICS_PORT || null }, 'worker started');
   await worker.run();
+  metricsServer?.close();
   await connection.close();
   await prisma.$disconnect();
   logger.info('worker stopped');
+}
+
+/** A worker has no API; this small listener gives Prometheus and the orchestrator their endpoints. */
+function serveWorkerMetrics(metrics: Metrics, port: number): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.url === '/metrics') {
+      metrics.registry.metrics().then(
+        (body) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body),
+        () => res.writeHead(500).end(),
+      );
+    } else if (req.url === '/healthz') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, () => resolve(server));
+  });
 }
 
 if (require.main === module) {

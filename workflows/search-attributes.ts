@@ -1,6 +1,6 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
-/** Custom search attributes registered on the namespace (see runtime/temporal-server.ts). */
+/** Custom search attributes registered on the namespace (runtime/search-attributes.ts registers them at worker start; the dev server at launch). */
 export const ContactIdAttribute = defineSearchAttributeKey('ContactId', SearchAttributeType.KEYWORD);
 export const LifecycleStageAttribute = defineSearchAttributeKey('LifecycleStage', SearchAttributeType.KEYWORD);
 

@@ -21,6 +21,8 @@ describe('loadConfig', () => {
       TEMPORAL_NAMESPACE: 'default',
       TEMPORAL_TASK_QUEUE: 'touchpoint',
       PORT: 3000,
+      WORKER_METRICS_PORT: 9464,
+      DATABASE_POOL_SIZE: 10,
       LOG_LEVEL: 'info',
       BODY_LIMIT: '100kb',
       FORM_RATE_LIMIT_PER_MINUTE: 60,
@@ -93,6 +95,12 @@ describe('loadConfig', () => {
     const error = configError({ DATABASE_URL: url });
     expect(error.problems).toHaveLength(1);
     expect(error.message).toContain('DATABASE_URL: must be a postgres:// or postgresql:// URL');
+  });
+
+  it('never echoes the value of a secret variable such as a database password', () => {
+    const error = configError({ DATABASE_URL: 'mysql://admin:hunter2@db/touchpoint' });
+    expect(error.message).not.toContain('hunter2');
+    expect(error.message).toContain('value hidden');
   });
 
   it.each([
