@@ -7,6 +7,7 @@ import { ValidationError } from '../../domain/errors';
 import { FormSubmissionBodySchema, parseFormSubmission, type FormRules } from '../../domain/schemas/form-submission';
 import type { ApiDeps } from '../deps';
 import { idempotency } from '../middleware/idempotency';
+import { PostgresRateLimitStore } from '../middleware/postgres-rate-limit-store';
 import { HttpProblem, ProblemSchema } from '../problem';
 import { recordFormSubmission } from '../services/form-intake';
 import type { WorkflowGateway } from '../workflow-gateway';
@@ -69,6 +70,7 @@ export function formsRouter(deps: ApiDeps, gateway: WorkflowGateway): Router {
     limit: config.FORM_RATE_LIMIT_PER_MINUTE,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
+    store: new PostgresRateLimitStore(prisma, 'form-ip:'),
     handler: (_req, _res, next, options) => {
       next(new HttpProblem(429, 'rate-limited', 'Too many requests.', `At most ${options.limit} submissions per minute from one address.`, undefined, {
         'Retry-After': String(Math.ceil(options.windowMs / 1000)),

@@ -1,4 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { createApp } from '../../api/app';
+import { createMetrics } from '../../runtime/metrics';
 import { startTestStack, type TestStack } from '../support/stack';
 
 let stack: TestStack;
@@ -189,5 +194,32 @@ describe('operations and documentation', () => {
     expect(openapi.body.openapi).toBe('3.1.0');
     expect(Object.keys(openapi.body.paths as object)).toEqual(expect.arrayContaining(['/v1/forms/{formKey}/submissions', '/v1/contacts', '/v1/contacts/{id}/timeline', '/v1/tasks']));
     expect((await fetch(`${stack.baseUrl}/docs/`)).status).toBe(200);
+  });
+});
+
+describe('form rate limit', () => {
+  it('is shared by every API instance through PostgreSQL and answers 429 with Retry-After', async () => {
+    const limited = await startTestStack({ FORM_RATE_LIMIT_PER_MINUTE: '3' });
+    // A second app on the same database stands in for a second API instance.
+    const secondApp = createApp({ prisma: limited.db.prisma, temporal: limited.client, config: limited.config, logger: pino({ level: 'silent' }), metrics: createMetrics('api') });
+    const second: Server = await new Promise((resolve) => {
+      const server = secondApp.listen(0, '127.0.0.1', () => resolve(server));
+    });
+    const secondUrl = `http://127.0.0.1:${(second.address() as AddressInfo).port}`;
+    const post = (baseUrl: string) =>
+      fetch(`${baseUrl}/v1/forms/demo-contact/submissions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ firstName: 'NoContact' }) });
+    try {
+      const statuses = [];
+      for (const baseUrl of [limited.baseUrl, secondUrl, limited.baseUrl]) statuses.push((await post(baseUrl)).status);
+      expect(statuses).toEqual([422, 422, 422]);
+      const fourth = await post(secondUrl);
+      expect(fourth.status).toBe(429);
+      expect(fourth.headers.get('content-type')).toContain('application/problem+json');
+      expect(Number(fourth.headers.get('retry-after'))).toBeGreaterThan(0);
+    } finally {
+      second.close();
+      second.closeAllConnections();
+      await limited.close();
+    }
   });
 });
