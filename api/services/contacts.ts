@@ -98,30 +98,13 @@ export async function updateContact(prisma: PrismaClient, id: string, patch: Con
       const before = await tx.contact.findFirst({ where: { id, deletedAt: null }, include: contactInclude });
       if (!before) throw new NotFoundError('Contact', id);
       await assertReferences(tx, patch);
-      if (patch.emails) {
-        const emails = patch.emails;
-        if (emails.length === 0 && (patch.phones ?? before.phones.map((p) => p.e164)).length === 0) {
-          throw new ValidationError([{ field: 'emails', message: 'a contact needs at least one email address or phone number' }]);
-        }
-        await tx.contactEmail.deleteMany({ where: { contactId: id, address: { notIn: emails } } });
-        for (const [index, address] of emails.entries()) {
-          await tx.contactEmail.upsert({
-            where: { address },
-            create: { contactId: id, address, isPrimary: index === 0 },
-            update: { isPrimary: index === 0 },
-          });
-        }
+      const emails = patch.emails ?? before.emails.map((email) => email.address);
+      const phones = patch.phones ?? before.phones.map((phone) => phone.e164);
+      if (emails.length === 0 && phones.length === 0) {
+        throw new ValidationError([{ field: patch.emails ? 'emails' : 'phones', message: 'a contact needs at least one email address or phone number' }]);
       }
-      if (patch.phones) {
-        const phones = patch.phones;
-        if (phones.length === 0 && (patch.emails ?? before.emails.map((e) => e.address)).length === 0) {
-          throw new ValidationError([{ field: 'phones', message: 'a contact needs at least one email address or phone number' }]);
-        }
-        await tx.contactPhone.deleteMany({ where: { contactId: id, e164: { notIn: phones } } });
-        for (const [index, e164] of phones.entries()) {
-          await tx.contactPhone.upsert({ where: { e164 }, create: { contactId: id, e164, isPrimary: index === 0 }, update: { isPrimary: index === 0 } });
-        }
-      }
+      if (patch.emails) await replaceEmails(tx, id, patch.emails);
+      if (patch.phones) await replacePhones(tx, id, patch.phones);
       // An address upserted above that belongs to another contact would have been moved: refuse.
       const foreign = await tx.contactEmail.count({ where: { address: { in: patch.emails ?? [] }, contactId: { not: id } } });
       const foreignPhones = await tx.contactPhone.count({ where: { e164: { in: patch.phones ?? [] }, contactId: { not: id } } });
@@ -170,6 +153,21 @@ export async function deleteContact(prisma: PrismaClient, id: string, audit: Aud
       data: { actorType: 'api_key', actorId: audit.actorId, action: 'contact.deleted', entityType: 'contact', entityId: id, before: toContactView(before) as unknown as Prisma.InputJsonObject, requestId: audit.requestId },
     });
   });
+}
+
+/** The list becomes the contact's addresses, the first one primary. */
+async function replaceEmails(tx: Prisma.TransactionClient, contactId: string, addresses: string[]): Promise<void> {
+  await tx.contactEmail.deleteMany({ where: { contactId, address: { notIn: addresses } } });
+  for (const [index, address] of addresses.entries()) {
+    await tx.contactEmail.upsert({ where: { address }, create: { contactId, address, isPrimary: index === 0 }, update: { isPrimary: index === 0 } });
+  }
+}
+
+async function replacePhones(tx: Prisma.TransactionClient, contactId: string, numbers: string[]): Promise<void> {
+  await tx.contactPhone.deleteMany({ where: { contactId, e164: { notIn: numbers } } });
+  for (const [index, e164] of numbers.entries()) {
+    await tx.contactPhone.upsert({ where: { e164 }, create: { contactId, e164, isPrimary: index === 0 }, update: { isPrimary: index === 0 } });
+  }
 }
 
 async function assertReferences(tx: Prisma.TransactionClient, input: { ownerId?: string | null; companyId?: string | null }): Promise<void> {
