@@ -20,7 +20,8 @@ afterAll(async () => {
 /** The production worker entry point (`npm run worker`) as a separate process we can kill. */
 function startWorkerProcess(): ChildProcess {
   const root = path.resolve(__dirname, '..', '..');
-  const child = spawn(path.join(root, 'node_modules', '.bin', 'tsx'), ['runtime/worker.ts'], {
+  // Node itself with tsx's loader (not the tsx wrapper), so SIGKILL hits the worker and leaves no orphan.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'runtime/worker.ts'], {
     cwd: root,
     env: {
       ...process.env,
@@ -28,6 +29,7 @@ function startWorkerProcess(): ChildProcess {
       TEMPORAL_ADDRESS: stack.config.TEMPORAL_ADDRESS,
       TEMPORAL_TASK_QUEUE: stack.taskQueue,
       LOG_LEVEL: 'warn',
+      WORKER_METRICS_PORT: '0',
     },
     stdio: 'ignore',
   });
