@@ -21,7 +21,7 @@ function portNumber(fallback: number) {
 }
 
 /** Values never echoed in error messages: they may hold passwords or tokens. */
-const secretVariables = new Set(['DATABASE_URL', 'TEMPORAL_API_KEY']);
+const secretVariables = new Set(['DATABASE_URL', 'TEMPORAL_API_KEY', 'SENDGRID_API_KEY', 'TWILIO_AUTH_TOKEN', 'UNSUBSCRIBE_SECRET', 'SENDGRID_INBOUND_SECRET']);
 
 const configSchema = z
   .object({
@@ -53,6 +53,40 @@ const configSchema = z
     EMAIL_FROM_NAME: z.string().default('Touchpoint'),
     /** Comma-separated CIDRs or `loopback` for Express's trust proxy (client IPs for rate limits). */
     TRUST_PROXY: optionalString,
+
+    // Messaging. Without provider credentials each channel runs in capture mode.
+    SENDGRID_API_KEY: optionalString,
+    /** Where the SendGrid client sends requests; tests point it at the local fake. */
+    SENDGRID_API_BASE_URL: z.url().default('https://api.sendgrid.com'),
+    /** ECDSA public key (base64) of the Signed Event Webhook. */
+    SENDGRID_WEBHOOK_PUBLIC_KEY: optionalString,
+    /** Oldest webhook timestamp accepted, against replays of captured requests. */
+    SENDGRID_WEBHOOK_MAX_AGE_SECONDS: z.coerce.number().int().positive().default(600),
+    /** Secret path segment of the Inbound Parse URL: /v1/webhooks/sendgrid/inbound/{secret}. */
+    SENDGRID_INBOUND_SECRET: optionalString,
+    TWILIO_ACCOUNT_SID: optionalString,
+    TWILIO_AUTH_TOKEN: optionalString,
+    /** Sender: a phone number in E.164 or a Messaging Service SID (MG...). */
+    TWILIO_FROM: optionalString,
+    /** Where the Twilio client sends requests; tests point it at the local fake. */
+    TWILIO_API_BASE_URL: z.url().default('https://api.twilio.com'),
+    /** Base URL Twilio calls webhooks on, as Twilio sees it (signatures cover it); default PUBLIC_URL. */
+    TWILIO_WEBHOOK_BASE_URL: optionalString,
+    SMS_HELP_TEXT: z.string().min(1).default('Touchpoint: reply STOP to unsubscribe, START to resubscribe.'),
+    /** HMAC secret of unsubscribe links; at least 32 characters. Required by the API and worker. */
+    UNSUBSCRIBE_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    /** Postal address printed in every marketing email footer (CAN-SPAM). */
+    SENDER_POSTAL_ADDRESS: z.string().min(1).default('Touchpoint Demo Inc., 1 Example Street, Springfield, USA'),
+    /** Domain of reply-to addresses (reply+{token}@domain) that Inbound Parse receives. */
+    REPLY_DOMAIN: optionalString,
+    QUIET_HOURS_ENABLED: z.stringbool().default(true),
+    /** Local time in the contact's zone when SMS quiet hours start and end (HH:MM). */
+    QUIET_HOURS_START: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM').default('21:00'),
+    QUIET_HOURS_END: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM').default('08:00'),
+    /** Most marketing messages per contact in a rolling 7 days; 0 turns the cap off. */
+    FREQUENCY_CAP_PER_7_DAYS: z.coerce.number().int().min(0).default(5),
+    /** What happens to a send over the cap: wait until it fits, or skip it. */
+    FREQUENCY_CAP_POLICY: z.enum(['defer', 'skip']).default('defer'),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.TEMPORAL_TLS_CERT_PATH) !== Boolean(env.TEMPORAL_TLS_KEY_PATH)) {
@@ -61,6 +95,9 @@ const configSchema = z
         path: [env.TEMPORAL_TLS_CERT_PATH ? 'TEMPORAL_TLS_KEY_PATH' : 'TEMPORAL_TLS_CERT_PATH'],
         message: 'TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH must be set together',
       });
+    }
+    if (env.TWILIO_ACCOUNT_SID && (!env.TWILIO_AUTH_TOKEN || !env.TWILIO_FROM)) {
+      ctx.addIssue({ code: 'custom', path: ['TWILIO_AUTH_TOKEN'], message: 'TWILIO_ACCOUNT_SID needs TWILIO_AUTH_TOKEN and TWILIO_FROM' });
     }
   }, { when: () => true }); // also when other variables are bad, so every problem is listed at once
 

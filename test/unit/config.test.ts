@@ -28,6 +28,16 @@ describe('loadConfig', () => {
       FORM_RATE_LIMIT_PER_MINUTE: 60,
       EMAIL_FROM: 'hello@touchpoint.local',
       EMAIL_FROM_NAME: 'Touchpoint',
+      SENDGRID_API_BASE_URL: 'https://api.sendgrid.com',
+      SENDGRID_WEBHOOK_MAX_AGE_SECONDS: 600,
+      TWILIO_API_BASE_URL: 'https://api.twilio.com',
+      SMS_HELP_TEXT: 'Touchpoint: reply STOP to unsubscribe, START to resubscribe.',
+      SENDER_POSTAL_ADDRESS: 'Touchpoint Demo Inc., 1 Example Street, Springfield, USA',
+      QUIET_HOURS_ENABLED: true,
+      QUIET_HOURS_START: '21:00',
+      QUIET_HOURS_END: '08:00',
+      FREQUENCY_CAP_PER_7_DAYS: 5,
+      FREQUENCY_CAP_POLICY: 'defer',
     });
   });
 
