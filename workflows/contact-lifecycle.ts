@@ -36,7 +36,21 @@ export interface ContactLifecycleInput {
   state?: ContactLifecycleState;
 }
 
+/**
+ * A delivery fact about one of the contact's addresses, reported by a provider webhook. The
+ * webhook only records and signals; what it means for the contact happens here, once.
+ */
+export interface EmailDeliveryEvent {
+  /** Id of the InboundEvent row that recorded it: a redelivered signal carries the same id. */
+  eventId: string;
+  kind: 'hard_bounce' | 'soft_bounce' | 'blocked' | 'spam_report' | 'unsubscribe' | 'reply';
+  address: string;
+  messageId: string | null;
+  reason: string | null;
+}
+
 export const formSubmittedSignal = defineSignal<[FormSubmitted]>('formSubmitted');
+export const emailDeliveryEventSignal = defineSignal<[EmailDeliveryEvent]>('emailDeliveryEvent');
 export const contactDeletedSignal = defineSignal('contactDeleted');
 export const contactStateQuery = defineQuery<ContactLifecycleState>('state');
 
