@@ -1,6 +1,7 @@
 import type { Metrics } from '../runtime/metrics';
 import { createContactActivities } from './contacts';
 import type { ActivityDeps } from './deps';
+import { createEmailBounceActivities } from './email-bounces';
 import { createEmailSendingActivities } from './email-sending';
 import { createLeadRoutingActivities } from './lead-routing';
 import { createTaskActivities } from './tasks';
@@ -13,6 +14,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createLeadRoutingActivities(deps),
     ...createTaskActivities(deps),
     ...createEmailSendingActivities(deps),
+    ...createEmailBounceActivities(deps),
   };
 }
 

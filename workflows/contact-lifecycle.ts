@@ -28,6 +28,12 @@ export interface ContactLifecycleState {
   lifecycleStage: string;
   formSubmissions: number;
   pending: FormSubmitted[];
+  /** Delivery events not yet handled; optional because states carried before it existed lack it. */
+  deliveryEvents?: EmailDeliveryEvent[];
+  /** Ids of recently handled delivery events, so a redelivered signal is ignored. */
+  handledEventIds?: string[];
+  /** When the contact last replied by email (sequences exit on it). */
+  lastReplyAt?: string | null;
 }
 
 export interface ContactLifecycleInput {
@@ -54,7 +60,7 @@ export const emailDeliveryEventSignal = defineSignal<[EmailDeliveryEvent]>('emai
 export const contactDeletedSignal = defineSignal('contactDeleted');
 export const contactStateQuery = defineQuery<ContactLifecycleState>('state');
 
-const { getContactFacts, assignOwner, createFollowUpTask } = proxyActivities<Activities>({
+const { getContactFacts, assignOwner, createFollowUpTask, applyEmailBounce } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
@@ -63,6 +69,9 @@ const { sendTemplatedEmail } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
 });
+
+/** Enough to recognise a webhook redelivered within the same burst; older ids fall off. */
+const handledEventIdsKept = 100;
 
 /** How long to wait before trying routing again when every rep is at capacity. */
 const routingRetryInterval = '1 hour';
@@ -86,6 +95,11 @@ export async function contactLifecycle({ contactId, state: carried }: ContactLif
   setHandler(formSubmittedSignal, (submission) => {
     state.pending.push(submission);
   });
+  setHandler(emailDeliveryEventSignal, (event) => {
+    const seen = state.handledEventIds ?? [];
+    if (seen.includes(event.eventId) || (state.deliveryEvents ?? []).some((queued) => queued.eventId === event.eventId)) return;
+    (state.deliveryEvents ??= []).push(event);
+  });
   setHandler(contactDeletedSignal, () => {
     deleted = true;
   });
@@ -99,16 +113,53 @@ export async function contactLifecycle({ contactId, state: carried }: ContactLif
     upsertSearchAttributes([{ key: LifecycleStageAttribute, value: state.lifecycleStage }]);
   }
 
+  const hasWork = () => state.pending.length > 0 || (state.deliveryEvents?.length ?? 0) > 0;
   for (;;) {
-    await condition(() => deleted || state.pending.length > 0 || workflowInfo().continueAsNewSuggested);
+    await condition(() => deleted || hasWork() || workflowInfo().continueAsNewSuggested);
     if (deleted) return;
-    const submission = state.pending.shift();
-    if (submission) await handleFormSubmission(contactId, state, submission);
-    if (workflowInfo().continueAsNewSuggested && state.pending.length === 0) {
+    // Delivery events first: a bounce must stop sends before anything else is sent.
+    const deliveryEvent = state.deliveryEvents?.shift();
+    if (deliveryEvent) await handleDeliveryEvent(contactId, state, deliveryEvent);
+    else {
+      const submission = state.pending.shift();
+      if (submission) await handleFormSubmission(contactId, state, submission);
+    }
+    if (workflowInfo().continueAsNewSuggested && !hasWork()) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof contactLifecycle>({ contactId, state });
     }
   }
+}
+
+async function handleDeliveryEvent(contactId: string, state: ContactLifecycleState, event: EmailDeliveryEvent): Promise<void> {
+  switch (event.kind) {
+    case 'hard_bounce':
+    case 'blocked':
+    case 'soft_bounce':
+      await applyEmailBounce({
+        contactId,
+        address: event.address,
+        // A block is the receiving server refusing for now: it counts like a soft bounce.
+        kind: event.kind === 'hard_bounce' ? 'hard' : 'soft',
+        messageId: event.messageId,
+        reason: event.reason,
+        eventId: event.eventId,
+        occurredAt: new Date().toISOString(),
+      });
+      break;
+    case 'reply':
+      state.lastReplyAt = new Date().toISOString();
+      break;
+    case 'spam_report':
+    case 'unsubscribe':
+      // The webhook already revoked consent in the ledger; sends check it before every message.
+      break;
+    default: {
+      const unhandled: never = event.kind;
+      throw new Error(`Unhandled delivery event ${String(unhandled)}`);
+    }
+  }
+  state.handledEventIds = [...(state.handledEventIds ?? []), event.eventId].slice(-handledEventIdsKept);
 }
 
 async function handleFormSubmission(contactId: string, state: ContactLifecycleState, submission: FormSubmitted): Promise<void> {
