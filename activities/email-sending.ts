@@ -1,5 +1,6 @@
-import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityDeps } from './deps';
+import { defaultReconcileWindowMs, type MessagingDeps } from './providers';
+import { createOutbox, type Transport } from './providers/outbox';
 
 export interface TemplatedEmailRequest {
   /** Business key of this send (e.g. `contact:{id}:welcome`), never the attempt or activity id. */
@@ -15,32 +16,40 @@ export interface TemplatedEmailRequest {
 
 export type EmailSendOutcome =
   | { status: 'accepted' | 'already_sent'; messageId: string }
-  | { status: 'skipped'; reason: 'no_email_address' | 'no_consent' | 'contact_deleted' };
-
-const finalStatuses = new Set(['accepted', 'delivered', 'opened', 'clicked', 'bounced', 'failed', 'suppressed', 'unknown']);
+  /** The provider refused the message for good (a 4xx other than 429); `reason` is the provider's. */
+  | { status: 'failed'; messageId: string; reason: string }
+  | { status: 'skipped'; reason: 'no_email_address' | 'no_consent' | 'contact_deleted' | 'suppressed' };
 
 /**
  * The outbox send: a Message row exists before the provider is called, keyed by the business
  * idempotency key, so a retried or replayed activity finds the row and never sends twice.
+ * The provider call and its reconciliation are the outbox's (providers/outbox.ts).
  */
-export function createEmailSendingActivities(deps: ActivityDeps) {
-  const { prisma, templates, emailProvider, emailFrom } = deps;
-
-  async function appendStatus(messageId: string, status: 'sending' | 'accepted', providerMessageId?: string): Promise<void> {
-    const entry = JSON.stringify([{ status, at: new Date().toISOString() }]);
-    await prisma.$executeRaw`
-      UPDATE messages
-         SET status = ${status}::"MessageStatus",
-             provider_message_id = COALESCE(${providerMessageId ?? null}, provider_message_id),
-             status_history = status_history || ${entry}::jsonb,
-             updated_at = now()
-       WHERE id = ${messageId}::uuid`;
-  }
+export function createEmailSendingActivities(deps: ActivityDeps & MessagingDeps) {
+  const { prisma, logger, templates, emailProvider, emailFrom } = deps;
+  const outbox = createOutbox({ prisma, logger, reconcileWindowMs: deps.reconcileWindowMs ?? defaultReconcileWindowMs });
+  const transport: Transport = {
+    provider: emailProvider.name,
+    activityType: 'email',
+    label: 'Email',
+    send: (message) =>
+      emailProvider.send({
+        messageId: message.id,
+        contactId: message.contactId,
+        templateKey: message.templateKey,
+        to: message.toAddress,
+        from: { address: message.fromAddress, name: emailFrom.name },
+        subject: message.subject ?? '',
+        html: message.html ?? '',
+        text: message.text ?? '',
+        headers: message.headers as Record<string, string>,
+      }),
+    ...(emailProvider.findAccepted ? { findAccepted: emailProvider.findAccepted.bind(emailProvider) } : {}),
+  };
 
   return {
     async sendTemplatedEmail(request: TemplatedEmailRequest): Promise<EmailSendOutcome> {
       let message = await prisma.message.findUnique({ where: { idempotencyKey: request.idempotencyKey } });
-      if (message && finalStatuses.has(message.status)) return { status: 'already_sent', messageId: message.id };
 
       if (!message) {
         const contact = await prisma.contact.findUnique({
@@ -60,6 +69,7 @@ export function createEmailSendingActivities(deps: ActivityDeps) {
           sender: { company: emailFrom.name },
         });
         const headers = { 'X-Touchpoint-Message-Key': request.idempotencyKey };
+        // skipDuplicates: a concurrent attempt may have inserted the row; the key decides, not us.
         await prisma.message.createMany({
           data: [
             {
@@ -81,28 +91,10 @@ export function createEmailSendingActivities(deps: ActivityDeps) {
           skipDuplicates: true,
         });
         message = await prisma.message.findUniqueOrThrow({ where: { idempotencyKey: request.idempotencyKey } });
-        if (finalStatuses.has(message.status)) return { status: 'already_sent', messageId: message.id };
       }
 
-      if (message.provider !== emailProvider.name) {
-        // A row written under another provider configuration must be reconciled by that provider.
-        throw ApplicationFailure.nonRetryable(
-          `Message ${message.id} was created for provider ${message.provider} but this worker sends with ${emailProvider.name}`,
-          'ProviderMismatch',
-        );
-      }
-      await appendStatus(message.id, 'sending');
-      const { providerMessageId } = await emailProvider.send({
-        messageId: message.id,
-        to: message.toAddress,
-        from: { address: message.fromAddress, name: emailFrom.name },
-        subject: message.subject ?? '',
-        html: message.html ?? '',
-        text: message.text ?? '',
-        headers: message.headers as Record<string, string>,
-      });
-      await appendStatus(message.id, 'accepted', providerMessageId);
-      return { status: 'accepted', messageId: message.id };
+      const outcome = await outbox.deliver(message.id, transport);
+      return outcome.status === 'skipped' ? { status: 'skipped', reason: outcome.reason } : outcome;
     },
   };
 }

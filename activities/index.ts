@@ -4,16 +4,19 @@ import type { ActivityDeps } from './deps';
 import { createEmailBounceActivities } from './email-bounces';
 import { createEmailSendingActivities } from './email-sending';
 import { createLeadRoutingActivities } from './lead-routing';
+import type { MessagingDeps } from './providers';
+import { createSmsSendingActivities } from './sms-sending';
 import { createTaskActivities } from './tasks';
 
 export type { ActivityDeps } from './deps';
 
-export function createActivities(deps: ActivityDeps) {
+export function createActivities(deps: ActivityDeps & MessagingDeps) {
   return {
     ...createContactActivities(deps),
     ...createLeadRoutingActivities(deps),
     ...createTaskActivities(deps),
     ...createEmailSendingActivities(deps),
+    ...createSmsSendingActivities(deps),
     ...createEmailBounceActivities(deps),
   };
 }

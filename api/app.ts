@@ -11,9 +11,14 @@ import { buildOpenApiDocument } from './openapi';
 import { HttpProblem, sendProblem, toProblem } from './problem';
 import { contactsRouter } from './routes/contacts';
 import { formsRouter } from './routes/forms';
+import { inboundEmailRouter } from './routes/inbound-email';
 import { messagesRouter } from './routes/messages';
 import { operationsRouter } from './routes/operations';
 import { tasksRouter } from './routes/tasks';
+import { templatesRouter } from './routes/templates';
+import { unsubscribeRouter } from './routes/unsubscribe';
+import { sendGridWebhookRouter } from './routes/webhooks-sendgrid';
+import { twilioWebhookRouter } from './routes/webhooks-twilio';
 import { createWorkflowGateway } from './workflow-gateway';
 
 export function createApp(deps: ApiDeps): express.Express {
@@ -35,7 +40,7 @@ export function createApp(deps: ApiDeps): express.Express {
       autoLogging: { ignore: (req) => ['/healthz', '/readyz', '/metrics'].includes(req.url ?? '') },
       // One short line per request: the headers are in the metrics and traces, not worth logging.
       serializers: {
-        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: withoutUrlSecrets(req.url) }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
     }),
@@ -57,6 +62,13 @@ export function createApp(deps: ApiDeps): express.Express {
 
   app.use(helmet());
   app.use(requireJsonForWrites);
+  // Provider webhooks and unsubscribe pages read their own bodies (signatures cover the raw
+  // bytes; forms and multipart), so they come before the JSON parser. Each checks its own
+  // signature or secret instead of an API key.
+  app.use('/v1/webhooks/sendgrid/inbound', inboundEmailRouter(deps, gateway));
+  app.use('/v1/webhooks/sendgrid', sendGridWebhookRouter(deps, gateway));
+  app.use('/v1/webhooks/twilio', twilioWebhookRouter(deps));
+  app.use('/u', unsubscribeRouter(deps, gateway));
   app.use(express.json({ limit: config.BODY_LIMIT, strict: true }));
 
   app.use('/v1/forms', formsRouter(deps, gateway));
@@ -67,6 +79,7 @@ export function createApp(deps: ApiDeps): express.Express {
   authenticated.use('/contacts', contactsRouter(deps, gateway));
   authenticated.use('/tasks', tasksRouter(deps));
   authenticated.use('/messages', messagesRouter(deps));
+  authenticated.use('/templates', templatesRouter(deps));
   app.use('/v1', authenticated);
 
   app.use((req: Request) => {
@@ -76,13 +89,33 @@ export function createApp(deps: ApiDeps): express.Express {
   return app;
 }
 
-/** Form posts may also be URL-encoded (plain HTML forms); everything else is JSON. */
+/** The Inbound Parse secret and unsubscribe tokens are credentials in the path: keep them out of logs. */
+function withoutUrlSecrets(url: string): string {
+  return url.replace(/^(\/v1\/webhooks\/sendgrid\/inbound\/|\/u\/)[^/?#]+/, '$1***');
+}
+
+/**
+ * Bodies other than JSON, by path prefix: website forms may be URL-encoded (plain HTML forms),
+ * Twilio posts form-encoded, Inbound Parse posts multipart. Unsubscribe accepts any body,
+ * because a one-click unsubscribe must never fail on how a mail client encodes it.
+ */
+const otherBodyTypes: Array<{ prefix: string; types: string[] | 'any' }> = [
+  { prefix: '/v1/forms/', types: ['application/json', 'application/x-www-form-urlencoded'] },
+  { prefix: '/v1/webhooks/twilio/', types: ['application/x-www-form-urlencoded'] },
+  // Inbound Parse checks the secret in its path first, so a wrong one is a 404 whatever the body.
+  { prefix: '/v1/webhooks/sendgrid/inbound/', types: 'any' },
+  { prefix: '/u/', types: 'any' },
+];
+
+/** Everything else is JSON. */
 function requireJsonForWrites(req: Request, _res: Response, next: NextFunction): void {
   const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
   if (!hasBody || !['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.method)) return next();
-  const isForm = req.path.startsWith('/v1/forms/');
-  if (req.is('application/json') || (isForm && req.is('application/x-www-form-urlencoded'))) return next();
-  const accepted = isForm ? 'application/json or application/x-www-form-urlencoded' : 'application/json';
+  const rule = otherBodyTypes.find(({ prefix }) => req.path.startsWith(prefix));
+  if (rule?.types === 'any') return next();
+  const types = rule?.types ?? ['application/json'];
+  if (req.is(types)) return next();
+  const accepted = types.join(' or ');
   throw new HttpProblem(415, 'unsupported-media-type', 'Unsupported Content-Type.', `Send the body as ${accepted}.`, [
     { field: 'header.Content-Type', message: `must be ${accepted}` },
   ]);

@@ -1,8 +1,13 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { registerContactDocs } from './routes/contacts';
 import { registerFormDocs } from './routes/forms';
+import { registerInboundEmailDocs } from './routes/inbound-email';
 import { registerMessageDocs } from './routes/messages';
 import { registerTaskDocs } from './routes/tasks';
+import { registerTemplateDocs } from './routes/templates';
+import { registerUnsubscribeDocs } from './routes/unsubscribe';
+import { registerSendGridWebhookDocs } from './routes/webhooks-sendgrid';
+import { registerTwilioWebhookDocs } from './routes/webhooks-twilio';
 
 /** The OpenAPI 3.1 document, built from the same zod schemas that validate requests. */
 export function buildOpenApiDocument(serverUrl: string) {
@@ -16,6 +21,11 @@ export function buildOpenApiDocument(serverUrl: string) {
   registerContactDocs(registry);
   registerTaskDocs(registry);
   registerMessageDocs(registry);
+  registerTemplateDocs(registry);
+  registerSendGridWebhookDocs(registry);
+  registerTwilioWebhookDocs(registry);
+  registerInboundEmailDocs(registry);
+  registerUnsubscribeDocs(registry);
   const document = new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
     info: {

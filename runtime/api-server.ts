@@ -31,9 +31,20 @@ export function closeServer(server: Server): Promise<void> {
   });
 }
 
+/**
+ * Every marketing message carries unsubscribe links signed with UNSUBSCRIBE_SECRET, and the
+ * API is what checks them: without the secret, no link could be honoured, so refuse to start.
+ */
+export function requireUnsubscribeSecret(config: Config): void {
+  if (!config.UNSUBSCRIBE_SECRET) {
+    throw new Error('UNSUBSCRIBE_SECRET is not set: the API needs it (at least 32 characters, e.g. `openssl rand -base64 48`) to sign and check unsubscribe links.');
+  }
+}
+
 /** Production entry point: `npm run api`. */
 async function main(): Promise<void> {
   const config = loadConfig();
+  requireUnsubscribeSecret(config);
   const logger = createLogger(config.LOG_LEVEL, 'touchpoint-api');
   const prisma = createPrisma(config.DATABASE_URL, { poolSize: config.DATABASE_POOL_SIZE });
   const temporal = await connectTemporalClient(config);

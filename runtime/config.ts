@@ -72,6 +72,12 @@ const configSchema = z
     TWILIO_API_BASE_URL: z.url().default('https://api.twilio.com'),
     /** Base URL Twilio calls webhooks on, as Twilio sees it (signatures cover it); default PUBLIC_URL. */
     TWILIO_WEBHOOK_BASE_URL: optionalString,
+    // Optional without a default so the parsed config lists only what was set; the defaults
+    // (20 s, 600 s) live in activities/providers/index.ts next to their use.
+    /** Longest wait for a provider's answer before the send counts as ambiguous (ms). */
+    PROVIDER_TIMEOUT_MS: z.coerce.number().int().positive().optional(),
+    /** How long an ambiguous send waits for provider evidence before it is resent once (s). */
+    MESSAGE_RECONCILE_WINDOW_SECONDS: z.coerce.number().int().positive().optional(),
     SMS_HELP_TEXT: z.string().min(1).default('Touchpoint: reply STOP to unsubscribe, START to resubscribe.'),
     /** HMAC secret of unsubscribe links; at least 32 characters. Required by the API and worker. */
     UNSUBSCRIBE_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),

@@ -1,8 +1,9 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { seedDemoData } from '../prisma/seed';
-import { closeServer, connectTemporalClient, startApiServer } from './api-server';
+import { closeServer, connectTemporalClient, requireUnsubscribeSecret, startApiServer } from './api-server';
 import { loadConfig } from './config';
 import { startEmbeddedPostgres } from './embedded-postgres';
 import { createLogger } from './logger';
@@ -57,7 +58,14 @@ async function main(): Promise<void> {
     say(`Temporal               ${temporalAddress}`);
   }
 
-  const config = loadConfig({ ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress });
+  const secrets = await stackSecrets(dataDir);
+  const config = loadConfig({
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    TEMPORAL_ADDRESS: temporalAddress,
+    UNSUBSCRIBE_SECRET: process.env.UNSUBSCRIBE_SECRET || secrets.unsubscribeSecret,
+  });
+  requireUnsubscribeSecret(config);
   const logger = createLogger(config.LOG_LEVEL);
   Runtime.install({ logger: new DefaultLogger('WARN') });
 
@@ -100,6 +108,28 @@ async function main(): Promise<void> {
   say(`  curl -s -X POST ${apiUrl}/v1/forms/${seed.formKey}/submissions -H 'Content-Type: application/json' \\`);
   say(`    -d '{"email":"jane@example.com","name":"Jane Doe","pageUrl":"https://example.com/pricing","consent":true}'`);
   say('Press Ctrl-C to stop.');
+}
+
+interface StackSecrets {
+  unsubscribeSecret: string;
+}
+
+/**
+ * Secrets the local stack makes for itself on first start and keeps in `<dataDir>/secrets.json`
+ * (mode 0600): unsubscribe links in messages already sent must keep working after a restart.
+ */
+async function stackSecrets(directory: string): Promise<StackSecrets> {
+  const file = path.join(directory, 'secrets.json');
+  let stored: Partial<StackSecrets> = {};
+  try {
+    stored = JSON.parse(await readFile(file, 'utf8')) as Partial<StackSecrets>;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`${file} is not readable JSON; fix or delete it`);
+  }
+  if (typeof stored.unsubscribeSecret === 'string' && stored.unsubscribeSecret.length >= 32) return { unsubscribeSecret: stored.unsubscribeSecret };
+  const secrets: StackSecrets = { ...stored, unsubscribeSecret: randomBytes(32).toString('base64url') };
+  await writeFile(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+  return secrets;
 }
 
 function redact(url: string): string {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities, instrumentActivities } from '../activities';
-import { CaptureEmailProvider } from '../activities/providers/capture-email';
+import { createProviders } from '../activities/providers';
 import { TemplateRenderer } from '../activities/templates';
 import { loadConfig, publicUrl, type Config } from './config';
 import { createLogger } from './logger';
@@ -26,11 +26,15 @@ export interface WorkerDeps {
 }
 
 export async function createWorker({ config, prisma, logger, metrics, connection, workflowBundle }: WorkerDeps): Promise<Worker> {
+  const providers = createProviders(config);
+  logger.info({ email: providers.email.name, sms: providers.sms.name }, 'message providers');
   const activities = createActivities({
     prisma,
     logger,
-    emailProvider: new CaptureEmailProvider(),
-    templates: new TemplateRenderer(templatesRoot),
+    emailProvider: providers.email,
+    smsProvider: providers.sms,
+    reconcileWindowMs: providers.reconcileWindowMs,
+    templates: new TemplateRenderer(templatesRoot, prisma, { sender: { company: config.EMAIL_FROM_NAME, postalAddress: config.SENDER_POSTAL_ADDRESS } }),
     emailFrom: { address: config.EMAIL_FROM, name: config.EMAIL_FROM_NAME },
     publicUrl: publicUrl(config),
   });

@@ -1,6 +1,7 @@
 import type { FormSubmission } from '../../domain/schemas/form-submission';
 import { Prisma, type PrismaClient } from '../../runtime/prisma';
 import type { Form } from '../../prisma/generated/client';
+import { recordConsentChange } from './consent';
 
 export interface RecordedSubmission {
   contactId: string;
@@ -89,11 +90,20 @@ async function writeSubmission(tx: Tx, form: Form, submission: FormSubmission): 
   }
 
   if (submission.consent && form.grantsEmailConsent) {
-    await tx.contactConsent.upsert({
-      where: { contactId_channel: { contactId, channel: 'email' } },
-      create: { contactId, channel: 'email', status: 'granted', source: `form:${form.key}`, at: now },
-      update: { status: 'granted', source: `form:${form.key}`, at: now },
-    });
+    // Through the ledger, so the opt-in can be proven later (which form, which page, when).
+    await recordConsentChange(
+      tx,
+      {
+        contactId,
+        channel: 'email',
+        status: 'granted',
+        source: `form:${form.key}`,
+        method: 'checkbox',
+        evidence: { formKey: form.key, pageUrl: submission.pageUrl ?? null, submissionId: submission.submissionId ?? null },
+        at: now,
+      },
+      { actorType: 'form', actorId: form.key },
+    );
   }
 
   const activity = await tx.activity.create({

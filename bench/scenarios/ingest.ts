@@ -116,12 +116,16 @@ async function run(ctx: ScenarioContext): Promise<ScenarioResult> {
       ? `all welcomed: NOT reached within ${welcomeTimeoutMs / 1000} s: ${welcome.last.welcomed}/${welcome.expected} welcome emails, ${welcome.last.tasks}/${welcome.expected} follow-up tasks\n`
       : `all welcomed: ${welcome.expected} leads had their welcome email and follow-up task ${round(welcome.seconds)} s after the peak pass started (${round(welcome.seconds - (peakEndedAt - peakStartedAt) / 1000)} s after it ended)\n`,
   );
+  process.stdout.write(`(half-rate latency counts from each request's scheduled send time; peak ${round(peak.durationSeconds)} s, load average ${machine.loadAverage1m} -> ${round(os.loadavg()[0] ?? 0, 2)} on ${machine.cpus} CPUs)\n`);
   process.stdout.write(`ratio ingest/baseline: ${round(ratio, 2)} (target >= ${targets.ratio}); p99 at half rate: ${round(half.latency.p99Ms)} ms (target < ${targets.p99AtHalfRateMs} ms)\n`);
   for (const [label, pass] of [['peak', peak], ['half-rate', half], ['baseline', baseline]] as const) {
     if (pass.errors > 0) process.stdout.write(`errors in ${label}: ${JSON.stringify(pass.errorKinds)}\n`);
     if (pass.cutByDeadline) process.stdout.write(`${label} pass stopped at the ${passDeadlineMs / 1000} s limit after ${pass.started} operations\n`);
   }
   if (capacityNote) process.stdout.write(`note: ${capacityNote}\n`);
+  if (machine.loadAverage1m > machine.cpus / 2) {
+    process.stdout.write(`note: the machine was already busy (load average ${machine.loadAverage1m} on ${machine.cpus} CPUs); compare figures only between quiet runs\n`);
+  }
 
   return {
     scenario: 'ingest',
@@ -156,7 +160,8 @@ async function run(ctx: ScenarioContext): Promise<ScenarioResult> {
     targetsMet: { ratio: ratio >= targets.ratio, p99AtHalfRateMs: half.latency.p99Ms < targets.p99AtHalfRateMs },
     errorKinds: { peak: peak.errorKinds, halfRate: half.errorKinds, baseline: baseline.errorKinds },
     stack: { owned: stack.owned, database: stack.database, routingCapacity: capacityNote ?? 'unchanged' },
-    machine,
+    // Other work on the machine skews every figure; the load average says how much there was.
+    machine: { ...machine, loadAverage1mAtEnd: round(os.loadavg()[0] ?? 0, 2) },
   };
 }
 

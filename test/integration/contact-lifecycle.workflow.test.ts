@@ -51,7 +51,7 @@ describe('contact lifecycle on the time-skipping server', () => {
         prisma: db.prisma,
         logger: pino({ level: 'silent' }),
         emailProvider: new CaptureEmailProvider(),
-        templates: new TemplateRenderer(templatesRoot),
+        templates: new TemplateRenderer(templatesRoot, db.prisma),
         emailFrom: { address: 'hello@example.com', name: 'Touchpoint' },
         publicUrl: 'http://localhost:3000',
       }),

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
@@ -21,6 +21,8 @@ export interface TestStack {
   baseUrl: string;
   taskQueue: string;
   keys: { admin: string; rep: string };
+  /** Private half of SENDGRID_WEBHOOK_PUBLIC_KEY, to sign event webhooks as SendGrid does. */
+  sendgridSigningKey: KeyObject;
   /** Starts an in-process worker on this stack's task queue (tests may run without one). */
   startWorker(): Promise<RunningWorker>;
   keyFor(role: UserRole, userId?: string): Promise<string>;
@@ -39,6 +41,8 @@ export interface RunningWorker {
 export async function startTestStack(overrides: Partial<Record<string, string>> = {}): Promise<TestStack> {
   const db = await createTestDatabase();
   const taskQueue = `test-${randomBytes(6).toString('hex')}`;
+  // Webhook credentials of this stack's own, so tests can sign requests like the providers do.
+  const sendgridKeys = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const config = loadConfig({
     DATABASE_URL: db.url,
     TEMPORAL_ADDRESS: requireTestEnv('temporalAddress'),
@@ -46,6 +50,10 @@ export async function startTestStack(overrides: Partial<Record<string, string>> 
     LOG_LEVEL: 'silent',
     PORT: '0',
     FORM_RATE_LIMIT_PER_MINUTE: '10000',
+    UNSUBSCRIBE_SECRET: randomBytes(32).toString('base64url'),
+    SENDGRID_WEBHOOK_PUBLIC_KEY: sendgridKeys.publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
+    SENDGRID_INBOUND_SECRET: randomBytes(16).toString('hex'),
+    TWILIO_AUTH_TOKEN: randomBytes(16).toString('hex'),
     ...overrides,
   });
   const seed = await seedDemoData(db.prisma);
@@ -67,6 +75,7 @@ export async function startTestStack(overrides: Partial<Record<string, string>> 
     taskQueue,
     baseUrl: `http://127.0.0.1:${port}`,
     keys: { admin: seed.adminApiKey!, rep: seed.repApiKey! },
+    sendgridSigningKey: sendgridKeys.privateKey,
     async startWorker() {
       const workerConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
       const worker = await createWorker({
