@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
+import { spawn } from 'node:child_process';
 import { seedDemoData } from '../prisma/seed';
 import { closeServer, connectTemporalClient, requireUnsubscribeSecret, startApiServer } from './api-server';
 import { loadConfig } from './config';
@@ -11,9 +11,7 @@ import { createMetrics } from './metrics';
 import { migrateDatabase } from './migrate';
 import { createPrisma } from './prisma';
 import { onShutdown } from './shutdown';
-import { temporalConnectionOptions } from './temporal-connection';
-import { startTemporalDevServer } from './temporal-dev-server';
-import { createWorker } from './worker';
+import { startTemporalDevServer, stopChild } from './temporal-dev-server';
 
 /**
  * `make start`: the whole service on one machine, in one process tree. PostgreSQL from
@@ -67,21 +65,38 @@ async function main(): Promise<void> {
   });
   requireUnsubscribeSecret(config);
   const logger = createLogger(config.LOG_LEVEL);
-  Runtime.install({ logger: new DefaultLogger('WARN') });
 
   await migrateDatabase(config.DATABASE_URL);
   const prisma = createPrisma(config.DATABASE_URL, { poolSize: config.DATABASE_POOL_SIZE });
   stops.push(() => prisma.$disconnect());
   const seed = await seedDemoData(prisma);
 
-  const metrics = createMetrics('stack');
-  const connection = await NativeConnection.connect(await temporalConnectionOptions(config));
-  const worker = await createWorker({ config, prisma, logger, metrics, connection });
-  const workerRun = worker.run();
+  const metrics = createMetrics('api');
+  const workerMetricsPort = Number(process.env.WORKER_METRICS_PORT ?? 9464);
+  // The worker is its own process, as in production: its CPU-heavy workflow activations and
+  // activities never stall the API's event loop, and the OS spreads both over the cores.
+  const worker = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'worker.ts')], {
+    env: {
+      ...process.env,
+      DATABASE_URL: config.DATABASE_URL,
+      TEMPORAL_ADDRESS: config.TEMPORAL_ADDRESS,
+      UNSUBSCRIBE_SECRET: config.UNSUBSCRIBE_SECRET,
+      WORKER_METRICS_PORT: String(workerMetricsPort),
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+    // Its own process group: Ctrl-C reaches only the stack, which stops the worker exactly once
+    // (a second signal would make the worker skip draining).
+    detached: true,
+  });
+  let stopping = false;
+  worker.once('exit', (code, signal) => {
+    if (stopping) return;
+    logger.error({ code, signal }, 'worker process exited; stopping the stack');
+    void stopAll().then(() => process.exit(1));
+  });
   stops.push(async () => {
-    worker.shutdown();
-    await workerRun;
-    await connection.close();
+    stopping = true;
+    await stopChild(worker, 30_000);
   });
 
   const temporal = await connectTemporalClient(config);
@@ -90,7 +105,7 @@ async function main(): Promise<void> {
   stops.push(() => closeServer(server));
 
   const apiUrl = `http://localhost:${config.PORT}`;
-  say(`Worker                 task queue ${config.TEMPORAL_TASK_QUEUE}`);
+  say(`Worker                 task queue ${config.TEMPORAL_TASK_QUEUE}, metrics http://localhost:${workerMetricsPort}/metrics`);
   say(`API                    ${apiUrl}   (docs ${apiUrl}/docs, OpenAPI ${apiUrl}/v1/openapi.json)`);
   if (seed.seeded) {
     const credentials = { adminApiKey: seed.adminApiKey, repApiKey: seed.repApiKey, formKey: seed.formKey, apiUrl };

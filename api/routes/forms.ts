@@ -49,7 +49,18 @@ export function formsRouter(deps: ApiDeps, gateway: WorkflowGateway): Router {
   const { prisma, config } = deps;
   const router = Router();
 
-  async function loadForm(req: Request) {
+  // The CORS check and the handler both need the form: one query per request, not two.
+  const formOfRequest = new WeakMap<Request, ReturnType<typeof readForm>>();
+  function loadForm(req: Request): ReturnType<typeof readForm> {
+    let form = formOfRequest.get(req);
+    if (!form) {
+      form = readForm(req);
+      formOfRequest.set(req, form);
+    }
+    return form;
+  }
+
+  async function readForm(req: Request) {
     const params = FormKeyParams.safeParse(req.params);
     if (!params.success) throw new HttpProblem(404, 'not-found', 'Not found.', 'There is no active form with this key.');
     const form = await prisma.form.findUnique({ where: { key: params.data.formKey } });

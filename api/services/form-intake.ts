@@ -54,9 +54,11 @@ async function writeSubmission(tx: Tx, form: Form, submission: FormSubmission): 
   const now = new Date();
 
   let contactId: string;
+  let lifecycleStage: string;
   let createdContact = false;
   if (existingId) {
     const existing = await tx.contact.findUniqueOrThrow({ where: { id: existingId } });
+    lifecycleStage = existing.lifecycleStage;
     await tx.contact.update({
       where: { id: existingId },
       data: {
@@ -86,6 +88,7 @@ async function writeSubmission(tx: Tx, form: Form, submission: FormSubmission): 
       },
     });
     contactId = created.id;
+    lifecycleStage = created.lifecycleStage;
     createdContact = true;
   }
 
@@ -127,7 +130,6 @@ async function writeSubmission(tx: Tx, form: Form, submission: FormSubmission): 
       data: { source: eventSource, externalId: submission.submissionId, contactId, activityId: activity.id },
     });
   }
-  const { lifecycleStage } = await tx.contact.findUniqueOrThrow({ where: { id: contactId }, select: { lifecycleStage: true } });
   return { contactId, activityId: activity.id, lifecycleStage, createdContact };
 }
 

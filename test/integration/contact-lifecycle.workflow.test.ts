@@ -66,23 +66,30 @@ describe('contact lifecycle on the time-skipping server', () => {
         signalArgs: [{ activityId: '00000000-0000-4000-8000-000000000001', formKey: 'demo-contact', welcomeTemplate: 'welcome' }],
       });
       await eventually(() => handle.query(contactStateQuery), (state) => state.formSubmissions === 1, 15_000);
+      // The welcome does not wait for a rep: it goes out at once, without an owner's name.
+      const waiting = await eventually(() => handle.query(contactStateQuery), (s) => s.welcome === 'sent');
+      expect(waiting.ownerId).toBeNull();
+      expect(waiting.followUpTaskId).toBeNull();
       await env.sleep('30 minutes');
       expect((await handle.query(contactStateQuery)).ownerId).toBeNull();
-      expect(await db.prisma.message.count({ where: { contactId: contact.id } })).toBe(0);
+      expect(await db.prisma.task.count({ where: { contactId: contact.id } })).toBe(0);
 
       await db.prisma.user.updateMany({ where: { email: 'rob.rep@example.com' }, data: { leadCapacity: 5 } });
       await env.sleep('31 minutes');
-      const state = await eventually(() => handle.query(contactStateQuery), (s) => s.welcome === 'sent');
+      const state = await eventually(() => handle.query(contactStateQuery), (s) => s.followUpTaskId !== null);
       const rob = await db.prisma.user.findUniqueOrThrow({ where: { email: 'rob.rep@example.com' } });
       expect(state.ownerId).toBe(rob.id);
-      expect(await db.prisma.message.count({ where: { contactId: contact.id } })).toBe(1);
+      expect(await db.prisma.task.findFirstOrThrow({ where: { contactId: contact.id } })).toMatchObject({ assigneeId: rob.id });
+      const messages = await db.prisma.message.findMany({ where: { contactId: contact.id } });
+      expect(messages).toHaveLength(1);
+      expect(messages[0]!.html).toContain('one of our team');
 
       // Refresh the replay fixture deliberately, never as a side effect of a normal run.
       if (process.env.RECORD_HISTORIES === '1') {
         const history = await handle.fetchHistory();
         const dir = path.resolve(__dirname, '..', 'fixtures', 'histories');
         await mkdir(dir, { recursive: true });
-        await writeFile(path.join(dir, 'contact-lifecycle-capacity-wait.json'), JSON.stringify(temporal.api.history.v1.History.toObject(temporal.api.history.v1.History.create(history), historyJsonOptions), null, 1));
+        await writeFile(path.join(dir, 'contact-lifecycle-v2-capacity-wait.json'), JSON.stringify(temporal.api.history.v1.History.toObject(temporal.api.history.v1.History.create(history), historyJsonOptions), null, 1));
       }
     });
   }, 60_000);
