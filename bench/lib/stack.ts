@@ -73,7 +73,7 @@ function externalStack(env: NodeJS.ProcessEnv): BenchStack {
 const inheritedStackVariables = [
   'DATABASE_URL', 'TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_TLS_CERT_PATH', 'TEMPORAL_TLS_KEY_PATH',
   'TEMPORAL_TLS_SERVER_NAME', 'TEMPORAL_API_KEY', 'PUBLIC_URL', 'PORT', 'TOUCHPOINT_DATA_DIR',
-  'TEMPORAL_DEV_PORT', 'TEMPORAL_UI_PORT', 'EMBEDDED_POSTGRES_PORT',
+  'TEMPORAL_DEV_PORT', 'TEMPORAL_UI_PORT', 'EMBEDDED_POSTGRES_PORT', 'WORKER_METRICS_PORT',
 ];
 
 async function ownedStack({ env, log, stackEnv = {} }: StartOptions): Promise<BenchStack> {
@@ -91,7 +91,7 @@ async function ownedStack({ env, log, stackEnv = {} }: StartOptions): Promise<Be
   };
 
   try {
-    const [port, temporalPort, temporalUiPort, postgresPort] = (await freePorts(4)) as [number, number, number, number];
+    const [port, temporalPort, temporalUiPort, postgresPort, workerMetricsPort] = (await freePorts(5)) as [number, number, number, number, number];
     const database = await createScratchDatabase(env.BENCH_ADMIN_DATABASE_URL || defaultAdminDatabaseUrl, log);
     if (database) cleanups.push(database.drop);
 
@@ -103,6 +103,7 @@ async function ownedStack({ env, log, stackEnv = {} }: StartOptions): Promise<Be
       TEMPORAL_DEV_PORT: String(temporalPort),
       TEMPORAL_UI_PORT: String(temporalUiPort),
       EMBEDDED_POSTGRES_PORT: String(postgresPort),
+      WORKER_METRICS_PORT: String(workerMetricsPort),
       ...(database ? { DATABASE_URL: database.url } : {}),
       ...stackEnv,
     });
