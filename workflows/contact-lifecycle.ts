@@ -84,7 +84,9 @@ const localQuickSteps = proxyLocalActivities<Activities>({ ...quickStepOptions, 
 const leadFlowV2 = 'lead-flow-v2';
 
 const { sendTemplatedEmail } = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
+  // Provider timeout (PROVIDER_TIMEOUT_MS, 20 s) plus the outbox writes; also how long a send
+  // whose worker died waits before another worker takes it over.
+  startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
 });
 

@@ -1,4 +1,4 @@
-import type { EmailProvider, OutboundEmail } from './email-provider';
+import type { EmailProvider, OutboundEmail, SentMessageQuery } from './email-provider';
 
 /**
  * Default provider when no credentials are configured: the rendered message already sits in
@@ -10,5 +10,13 @@ export class CaptureEmailProvider implements EmailProvider {
 
   async send(email: OutboundEmail): Promise<{ providerMessageId: string }> {
     return { providerMessageId: `capture-${email.messageId}` };
+  }
+
+  /**
+   * The capture store is the Message row itself, so a capture send is never in doubt: a
+   * worker that died mid-"send" left a message that is already captured, and is not resent.
+   */
+  async findAccepted(query: SentMessageQuery): Promise<string[]> {
+    return [`capture-${query.messageId}`];
   }
 }

@@ -1,3 +1,4 @@
+import type { SentMessageQuery } from './email-provider';
 import type { OutboundSms, SmsProvider } from './sms-provider';
 
 /**
@@ -11,5 +12,13 @@ export class CaptureSmsProvider implements SmsProvider {
 
   async send(sms: OutboundSms): Promise<{ providerMessageId: string }> {
     return { providerMessageId: `capture-${sms.messageId}` };
+  }
+
+  /**
+   * The capture store is the Message row itself, so a capture send is never in doubt: a
+   * worker that died mid-"send" left a message that is already captured, and is not resent.
+   */
+  async findAccepted(query: SentMessageQuery): Promise<string[]> {
+    return [`capture-${query.messageId}`];
   }
 }

@@ -2,7 +2,8 @@ import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createProviders } from '../../activities/providers';
 import type { OutboundEmail } from '../../activities/providers/email-provider';
-import { ProviderError } from '../../activities/providers/provider-error';
+import { nextStep, readCalls } from '../../activities/providers/outbox';
+import { parseRetryAfter, ProviderError } from '../../activities/providers/provider-error';
 import { SendGridEmailProvider } from '../../activities/providers/sendgrid-email';
 import { TwilioSmsProvider } from '../../activities/providers/twilio-sms';
 import { loadConfig } from '../../runtime/config';
@@ -201,5 +202,41 @@ describe('createProviders', () => {
     expect(viaPublic.statusCallbackUrl('m1')).toBe('https://crm.example.com/v1/webhooks/twilio/status?messageId=m1');
     const viaHooks = createProviders(loadConfig({ ...twilioEnv, PUBLIC_URL: 'https://crm.example.com', TWILIO_WEBHOOK_BASE_URL: 'https://hooks.example.com' })).sms as TwilioSmsProvider;
     expect(viaHooks.statusCallbackUrl('m1')).toBe('https://hooks.example.com/v1/webhooks/twilio/status?messageId=m1');
+  });
+});
+
+describe('the reconcile rule (outbox nextStep over the call log)', () => {
+  const window = 600_000;
+  const at = (ms: number) => new Date(ms).toISOString();
+  const call = (n: number, ms: number, extra: Record<string, unknown> = {}) => ({ status: 'sending', at: at(ms), event: 'call', call: n, ...extra });
+
+  it('calls the provider when no call is unresolved: a fresh message, or one whose last call was certainly refused (429)', () => {
+    expect(nextStep(readCalls([{ status: 'pending', at: at(0) }]), 1_000, window)).toEqual({ kind: 'call', resend: false });
+    expect(nextStep(readCalls([call(1, 0), { status: 'sending', at: at(10), event: 'rejected', call: 1 }]), 1_000, window)).toEqual({ kind: 'call', resend: false });
+  });
+
+  it('waits out the window, measured from the unresolved call and not from the retry, before a resend', () => {
+    const died = readCalls([call(1, 0)]); // found still in sending: the worker died mid-call
+    expect(nextStep(died, 60_000, window)).toEqual({ kind: 'wait', ms: 540_000 });
+    const ambiguous = readCalls([call(1, 0), { status: 'unknown', at: at(20_000), event: 'ambiguous', call: 1 }]);
+    expect(nextStep(ambiguous, 599_999, window)).toEqual({ kind: 'wait', ms: 1 });
+    expect(nextStep(ambiguous, 600_000, window)).toEqual({ kind: 'call', resend: true });
+  });
+
+  it('resends only once: a second unresolved call waits its own window, then the message is given up', () => {
+    const twice = readCalls([call(1, 0), { status: 'unknown', at: at(1), event: 'ambiguous', call: 1 }, call(2, 700_000, { resend: true })]);
+    expect(nextStep(twice, 800_000, window)).toEqual({ kind: 'wait', ms: 500_000 });
+    expect(nextStep(twice, 1_300_000, window)).toEqual({ kind: 'give_up' });
+  });
+
+  it('reads rows written before the call log (a bare sending entry per call)', () => {
+    expect(readCalls([{ status: 'pending', at: at(0) }, { status: 'sending', at: at(5) }])).toEqual([{ n: 1, startedAt: 5, outcome: 'open' }]);
+    expect(readCalls([{ status: 'sending', at: at(5) }, { status: 'accepted', at: at(6) }])).toEqual([{ n: 1, startedAt: 5, outcome: 'accepted' }]);
+  });
+
+  it('reads Retry-After as seconds or as an HTTP date', () => {
+    expect(parseRetryAfter('120')).toBe(120_000);
+    expect(parseRetryAfter(new Date(10_000 + 30_000).toUTCString(), 10_000)).toBe(30_000);
+    expect(parseRetryAfter('soon')).toBeUndefined();
   });
 });

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
@@ -7,7 +6,7 @@ import { createActivities } from '../../activities';
 import { createProviders } from '../../activities/providers';
 import type { HistoryEntry } from '../../activities/providers/outbox';
 import type { TemplatedSmsRequest } from '../../activities/sms-sending';
-import { TemplateRenderer } from '../../activities/templates';
+import { TemplateRenderer, templatesRoot } from '../../activities/templates';
 import { TwilioSmsProvider } from '../../activities/providers/twilio-sms';
 import { startTwilioFake, type TwilioFake } from '../fakes/twilio-fake';
 import { startTestStack, type TestStack } from '../support/stack';
@@ -58,7 +57,7 @@ beforeAll(async () => {
       emailProvider: providers.email,
       smsProvider: providers.sms,
       reconcileWindowMs: providers.reconcileWindowMs,
-      templates: new TemplateRenderer(path.resolve(__dirname, '..', 'fakes', 'templates')),
+      templates: new TemplateRenderer(templatesRoot, null, { sender: { company: 'Touchpoint' } }),
       emailFrom: { address: stack.config.EMAIL_FROM, name: stack.config.EMAIL_FROM_NAME },
       publicUrl: 'http://localhost',
     }),
@@ -107,34 +106,35 @@ describe('SMS through Twilio', () => {
   it('is sent once to the primary phone, with a StatusCallback that names the Message, and a replay sends nothing', async () => {
     const phone = '+14155550111';
     const contactId = await createContact({ phone });
-    const outcome = await send({ contactId, templateKey: 'reminder', transactional: true });
+    const outcome = await send({ contactId, templateKey: 'welcome', transactional: true });
     expect(outcome.status).toBe('accepted');
     const message = await messageFor(contactId);
     const [sms, ...more] = sentTo(phone);
     expect(more).toHaveLength(0);
     expect(message).toMatchObject({ status: 'accepted', provider: 'twilio', providerMessageId: sms!.sid, toAddress: phone, fromAddress: from });
-    expect(sms).toMatchObject({ from, body: 'Hi Ada, your appointment is tomorrow at 10:00. Reply STOP to opt out.' });
+    expect(sms).toMatchObject({ from, body: message.text });
+    expect(message.text).toMatch(/^Hi Ada, /);
     expect(sms!.status_callback).toBe(`https://hooks.example.com/v1/webhooks/twilio/status?messageId=${message.id}`);
 
     // The same business key again (a replayed or repeated step): found, not resent.
-    expect(await send({ contactId, templateKey: 'reminder', transactional: true })).toEqual({ status: 'already_sent', messageId: message.id });
+    expect(await send({ contactId, templateKey: 'welcome', transactional: true })).toEqual({ status: 'already_sent', messageId: message.id });
     expect(sentTo(phone)).toHaveLength(1);
   });
 
   it('needs granted SMS consent for marketing, lets transactional through without it, and never sends after a revocation', async () => {
     const noConsent = await createContact({ phone: '+14155550112' });
-    expect(await send({ contactId: noConsent, templateKey: 'reminder', transactional: false })).toEqual({ status: 'skipped', reason: 'no_consent' });
-    expect((await send({ contactId: noConsent, templateKey: 'reminder', transactional: true })).status).toBe('accepted');
+    expect(await send({ contactId: noConsent, templateKey: 'welcome', transactional: false })).toEqual({ status: 'skipped', reason: 'no_consent' });
+    expect((await send({ contactId: noConsent, templateKey: 'welcome', transactional: true })).status).toBe('accepted');
 
     const granted = await createContact({ phone: '+14155550113', consent: 'granted' });
-    expect((await send({ contactId: granted, templateKey: 'reminder', transactional: false })).status).toBe('accepted');
+    expect((await send({ contactId: granted, templateKey: 'welcome', transactional: false })).status).toBe('accepted');
 
     const revoked = await createContact({ phone: '+14155550114', consent: 'revoked' });
-    expect(await send({ contactId: revoked, templateKey: 'reminder', transactional: true })).toEqual({ status: 'skipped', reason: 'no_consent' });
+    expect(await send({ contactId: revoked, templateKey: 'welcome', transactional: true })).toEqual({ status: 'skipped', reason: 'no_consent' });
     expect(sentTo('+14155550114')).toHaveLength(0);
 
     const noPhone = await createContact({});
-    expect(await send({ contactId: noPhone, templateKey: 'reminder', transactional: true })).toEqual({ status: 'skipped', reason: 'no_phone_number' });
+    expect(await send({ contactId: noPhone, templateKey: 'welcome', transactional: true })).toEqual({ status: 'skipped', reason: 'no_phone_number' });
   });
 
   it("marks the message failed on Twilio's 21610 (unsubscribed) with its reason and logs it on the contact, without retrying", async () => {
@@ -142,7 +142,7 @@ describe('SMS through Twilio', () => {
     twilio.unsubscribe(phone);
     const contactId = await createContact({ phone });
     const before = twilio.createRequestCount();
-    const outcome = await send({ contactId, templateKey: 'reminder', transactional: true });
+    const outcome = await send({ contactId, templateKey: 'welcome', transactional: true });
     const message = await messageFor(contactId);
     expect(outcome).toEqual({ status: 'failed', messageId: message.id, reason: '21610 Attempt to send to unsubscribed recipient' });
     expect(message).toMatchObject({ status: 'failed', error: '21610 Attempt to send to unsubscribed recipient' });
@@ -158,7 +158,7 @@ describe('faults between Touchpoint and Twilio', () => {
     const contactId = await createContact({ phone });
     twilio.failNext(1, { acceptThenHangMs: 5_000 });
     const before = twilio.createRequestCount();
-    const outcome = await send({ contactId, templateKey: 'reminder', transactional: true });
+    const outcome = await send({ contactId, templateKey: 'welcome', transactional: true });
     expect(outcome.status).toBe('accepted');
     const message = await messageFor(contactId);
     expect(sentTo(phone)).toHaveLength(1);
@@ -171,7 +171,7 @@ describe('faults between Touchpoint and Twilio', () => {
     const phone = '+14155550117';
     const contactId = await createContact({ phone });
     twilio.failNext(1, { hang: true });
-    const outcome = await send({ contactId, templateKey: 'reminder', transactional: true });
+    const outcome = await send({ contactId, templateKey: 'welcome', transactional: true });
     expect(outcome.status).toBe('accepted');
     const message = await messageFor(contactId);
     expect(sentTo(phone)).toHaveLength(1);
@@ -186,13 +186,13 @@ describe('faults between Touchpoint and Twilio', () => {
   it('a message found still in `sending` (its worker died mid-call) is resolved from the Messages list, not resent', async () => {
     const phone = '+14155550118';
     const contactId = await createContact({ phone });
-    const body = 'Hi Ada, your appointment is tomorrow at 10:00. Reply STOP to opt out.';
+    const body = 'Hi Ada, see you tomorrow at 10:00.';
     const idempotencyKey = `test:${contactId}:died-mid-call`;
     // What a worker killed mid-call leaves behind: the row in `sending` with an open call...
     const startedAt = new Date();
     const row = await stack.db.prisma.message.create({
       data: {
-        idempotencyKey, contactId, channel: 'sms', templateKey: 'reminder', transactional: true, toAddress: phone, fromAddress: from, text: body, provider: 'twilio', status: 'sending',
+        idempotencyKey, contactId, channel: 'sms', templateKey: 'welcome', transactional: true, toAddress: phone, fromAddress: from, text: body, provider: 'twilio', status: 'sending',
         statusHistory: [{ status: 'pending', at: startedAt.toISOString() }, { status: 'sending', at: startedAt.toISOString(), event: 'call', call: 1 }],
       },
     });
@@ -201,7 +201,7 @@ describe('faults between Touchpoint and Twilio', () => {
     const { providerMessageId } = await provider.send({ messageId: row.id, to: phone, body });
     const before = twilio.createRequestCount();
 
-    const outcome = await send({ idempotencyKey, contactId, templateKey: 'reminder', transactional: true });
+    const outcome = await send({ idempotencyKey, contactId, templateKey: 'welcome', transactional: true });
     expect(outcome).toEqual({ status: 'accepted', messageId: row.id });
     expect(twilio.createRequestCount()).toBe(before);
     expect(sentTo(phone)).toHaveLength(1);
