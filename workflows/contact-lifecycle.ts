@@ -26,7 +26,7 @@ export interface FormSubmitted {
 export interface ContactLifecycleState {
   ownerId: string | null;
   followUpTaskId: string | null;
-  welcome: 'pending' | 'sent' | 'skipped';
+  welcome: 'pending' | 'sent' | 'skipped' | 'failed';
   lifecycleStage: string;
   formSubmissions: number;
   pending: FormSubmitted[];
@@ -228,7 +228,9 @@ async function sendWelcome(contactId: string, state: ContactLifecycleState, subm
     templateKey: submission.welcomeTemplate,
     transactional: true,
   });
-  // Without an address yet, a later submission that brings one still gets the welcome.
-  if (outcome.status !== 'skipped') state.welcome = 'sent';
+  // Without an address yet, a later submission that brings one still gets the welcome. A
+  // provider's final refusal is recorded on the Message and the contact, and not retried.
+  if (outcome.status === 'failed') state.welcome = 'failed';
+  else if (outcome.status !== 'skipped') state.welcome = 'sent';
   else if (outcome.reason !== 'no_email_address') state.welcome = 'skipped';
 }
