@@ -1,4 +1,8 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { contactTemplateVariables } from '../domain/template-variables';
+import { listUnsubscribeHeaders, unsubscribeLinks } from '../domain/unsubscribe-token';
 import type { ActivityDeps } from './deps';
+import { decideSendPolicy } from './send-policy';
 import { defaultReconcileWindowMs, type MessagingDeps } from './providers';
 import { createOutbox, type Transport } from './providers/outbox';
 
@@ -18,7 +22,9 @@ export type EmailSendOutcome =
   | { status: 'accepted' | 'already_sent'; messageId: string }
   /** The provider refused the message for good (a 4xx other than 429); `reason` is the provider's. */
   | { status: 'failed'; messageId: string; reason: string }
-  | { status: 'skipped'; reason: 'no_email_address' | 'no_consent' | 'contact_deleted' | 'suppressed' };
+  | { status: 'skipped'; reason: 'no_email_address' | 'no_consent' | 'contact_deleted' | 'suppressed' | 'frequency_cap' }
+  /** Not now: the caller waits (a durable timer) until `until` and asks again with the same key. */
+  | { status: 'deferred'; until: string; reason: 'frequency_cap' };
 
 /**
  * The outbox send: a Message row exists before the provider is called, keyed by the business
@@ -54,7 +60,7 @@ export function createEmailSendingActivities(deps: ActivityDeps & MessagingDeps)
       if (!message) {
         const contact = await prisma.contact.findUnique({
           where: { id: request.contactId },
-          include: { emails: { orderBy: [{ isPrimary: 'desc' }, { createdAt: 'asc' }] }, owner: true, consents: true },
+          include: { emails: { orderBy: [{ isPrimary: 'desc' }, { createdAt: 'asc' }] }, phones: true, owner: true, consents: true },
         });
         if (!contact || contact.deletedAt) return { status: 'skipped', reason: 'contact_deleted' };
         const to = contact.emails.find((email) => email.status === 'valid');
@@ -63,12 +69,29 @@ export function createEmailSendingActivities(deps: ActivityDeps & MessagingDeps)
         if (!request.transactional && emailConsent?.status !== 'granted') return { status: 'skipped', reason: 'no_consent' };
         if (emailConsent?.status === 'revoked') return { status: 'skipped', reason: 'no_consent' };
 
+        if (deps.sendPolicy) {
+          const decision = await decideSendPolicy(prisma, deps.sendPolicy, { contactId: contact.id, channel: 'email', transactional: request.transactional, timeZone: contact.timeZone });
+          if (!decision.send && 'skip' in decision) return { status: 'skipped', reason: decision.skip };
+          if (!decision.send) return { status: 'deferred', until: decision.deferUntil.toISOString(), reason: 'frequency_cap' };
+        }
+
+        const variables = contactTemplateVariables(contact);
+        const headers: Record<string, string> = { 'X-Touchpoint-Message-Key': request.idempotencyKey };
+        let links: { unsubscribe: string } | null = null;
+        if (!request.transactional) {
+          // Marketing email without a working unsubscribe link is not allowed to leave at all.
+          if (!deps.unsubscribe?.UNSUBSCRIBE_SECRET) {
+            throw ApplicationFailure.nonRetryable('Marketing email needs UNSUBSCRIBE_SECRET for its unsubscribe link', 'UnsubscribeNotConfigured');
+          }
+          links = { unsubscribe: unsubscribeLinks(deps.unsubscribe, contact.id, 'email').url };
+          Object.assign(headers, listUnsubscribeHeaders(deps.unsubscribe, contact.id));
+        }
         const rendered = await templates.renderEmail(request.templateKey, {
-          contact: { firstName: contact.firstName, lastName: contact.lastName, email: to.address },
-          owner: contact.owner ? { name: contact.owner.name, email: contact.owner.email } : null,
+          contact: { ...variables.contact, email: to.address },
+          owner: variables.owner,
           sender: { company: emailFrom.name },
+          ...(links ? { links } : {}),
         });
-        const headers = { 'X-Touchpoint-Message-Key': request.idempotencyKey };
         // skipDuplicates: a concurrent attempt may have inserted the row; the key decides, not us.
         await prisma.message.createMany({
           data: [

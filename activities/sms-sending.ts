@@ -1,4 +1,6 @@
+import { contactTemplateVariables } from '../domain/template-variables';
 import type { ActivityDeps } from './deps';
+import { decideSendPolicy } from './send-policy';
 import { CaptureSmsProvider } from './providers/capture-sms';
 import { defaultReconcileWindowMs, type MessagingDeps, type SmsProvider } from './providers';
 import { createOutbox, type Transport } from './providers/outbox';
@@ -17,7 +19,9 @@ export type SmsSendOutcome =
   | { status: 'accepted' | 'already_sent'; messageId: string }
   /** The provider refused it for good (e.g. Twilio 21211 invalid number, 21610 unsubscribed). */
   | { status: 'failed'; messageId: string; reason: string }
-  | { status: 'skipped'; reason: 'no_phone_number' | 'no_consent' | 'contact_deleted' | 'suppressed' };
+  | { status: 'skipped'; reason: 'no_phone_number' | 'no_consent' | 'contact_deleted' | 'suppressed' | 'frequency_cap' }
+  /** Not now (quiet hours, frequency cap): the caller waits on a durable timer until `until`. */
+  | { status: 'deferred'; until: string; reason: 'quiet_hours' | 'frequency_cap' };
 
 /**
  * SMS through the same outbox as email (see email-sending.ts): the Message row first, keyed by
@@ -43,7 +47,7 @@ export function createSmsSendingActivities(deps: ActivityDeps & MessagingDeps) {
       if (!message) {
         const contact = await prisma.contact.findUnique({
           where: { id: request.contactId },
-          include: { phones: { orderBy: [{ isPrimary: 'desc' }, { createdAt: 'asc' }] }, owner: true, consents: true },
+          include: { phones: { orderBy: [{ isPrimary: 'desc' }, { createdAt: 'asc' }] }, emails: true, owner: true, consents: true },
         });
         if (!contact || contact.deletedAt) return { status: 'skipped', reason: 'contact_deleted' };
         const to = contact.phones.find((phone) => phone.status === 'valid');
@@ -53,10 +57,14 @@ export function createSmsSendingActivities(deps: ActivityDeps & MessagingDeps) {
         if (!request.transactional && smsConsent?.status !== 'granted') return { status: 'skipped', reason: 'no_consent' };
         if (smsConsent?.status === 'revoked') return { status: 'skipped', reason: 'no_consent' };
 
-        const rendered = await templates.renderSms(request.templateKey, {
-          contact: { firstName: contact.firstName, lastName: contact.lastName, phone: to.e164 },
-          owner: contact.owner ? { name: contact.owner.name, email: contact.owner.email } : null,
-        });
+        if (deps.sendPolicy) {
+          const decision = await decideSendPolicy(prisma, deps.sendPolicy, { contactId: contact.id, channel: 'sms', transactional: request.transactional, timeZone: contact.timeZone });
+          if (!decision.send && 'skip' in decision) return { status: 'skipped', reason: decision.skip };
+          if (!decision.send) return { status: 'deferred', until: decision.deferUntil.toISOString(), reason: decision.reason };
+        }
+
+        const variables = contactTemplateVariables(contact);
+        const rendered = await templates.renderSms(request.templateKey, { contact: { ...variables.contact, phone: to.e164 }, owner: variables.owner });
         await prisma.message.createMany({
           data: [
             {

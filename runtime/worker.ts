@@ -37,6 +37,13 @@ export async function createWorker({ config, prisma, logger, metrics, connection
     templates: new TemplateRenderer(templatesRoot, prisma, { sender: { company: config.EMAIL_FROM_NAME, postalAddress: config.SENDER_POSTAL_ADDRESS } }),
     emailFrom: { address: config.EMAIL_FROM, name: config.EMAIL_FROM_NAME },
     publicUrl: publicUrl(config),
+    unsubscribe: config,
+    sendPolicy: {
+      smsQuietHours: config.QUIET_HOURS_ENABLED ? { start: config.QUIET_HOURS_START, end: config.QUIET_HOURS_END } : null,
+      frequencyCap: config.FREQUENCY_CAP_PER_7_DAYS,
+      frequencyCapPolicy: config.FREQUENCY_CAP_POLICY,
+      fallbackTimeZone: 'UTC',
+    },
   });
   return Worker.create({
     connection,

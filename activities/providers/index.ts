@@ -1,10 +1,13 @@
+import type { UnsubscribeLinkConfig } from '../../domain/unsubscribe-token';
 import { publicUrl, type Config } from '../../runtime/config';
+import type { SendPolicy } from '../send-policy';
 import { CaptureEmailProvider } from './capture-email';
 import { CaptureSmsProvider } from './capture-sms';
 import type { EmailProvider } from './email-provider';
 import { SendGridEmailProvider } from './sendgrid-email';
 import type { SmsProvider } from './sms-provider';
 import { TwilioSmsProvider } from './twilio-sms';
+
 
 export type { EmailProvider } from './email-provider';
 export type { SmsProvider } from './sms-provider';
@@ -54,4 +57,8 @@ export function createProviders(config: Config): Providers {
 export interface MessagingDeps {
   smsProvider?: SmsProvider;
   reconcileWindowMs?: number;
+  /** Quiet hours and frequency cap for marketing sends; without it none apply. */
+  sendPolicy?: SendPolicy;
+  /** What marketing emails' unsubscribe links are made from; marketing email refuses to send without it. */
+  unsubscribe?: UnsubscribeLinkConfig;
 }
