@@ -8,6 +8,7 @@ import type { Scenario, ScenarioContext } from './lib/scenario';
  */
 const scenarios = {
   ingest: () => import('./scenarios/ingest'),
+  send: () => import('./scenarios/send'),
 } satisfies Record<string, () => Promise<{ scenario: Scenario }>>;
 
 type ScenarioName = keyof typeof scenarios;
