@@ -1,5 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { HistoryEntry } from '../../activities/providers/outbox';
 import { isAcceptedOrLater, type MessageStatus } from '../../domain/message-status';
@@ -8,6 +7,7 @@ import { contactStateQuery } from '../../workflows/contact-lifecycle';
 import { contactWorkflowId } from '../../workflows/workflow-ids';
 import { startSendGridFake, type SendGridFake } from '../fakes/sendgrid-fake';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
+import { startWorkerProcess } from '../support/worker-process';
 
 /**
  * The worst moment to die: SendGrid has taken the message, its answer has not reached the
@@ -33,26 +33,12 @@ afterAll(async () => {
   await sendgrid.close();
 });
 
-/** The production worker entry point as a separate process, configured for the SendGrid fake. */
-function startWorkerProcess(): ChildProcess {
-  const root = path.resolve(__dirname, '..', '..');
-  // Node itself with tsx's loader (not the tsx wrapper), so SIGKILL hits the worker and leaves no orphan.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'runtime/worker.ts'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      DATABASE_URL: stack.config.DATABASE_URL,
-      TEMPORAL_ADDRESS: stack.config.TEMPORAL_ADDRESS,
-      TEMPORAL_TASK_QUEUE: stack.taskQueue,
-      LOG_LEVEL: 'warn',
-      WORKER_METRICS_PORT: '0',
-      SENDGRID_API_KEY: apiKey,
-      SENDGRID_API_BASE_URL: sendgrid.url,
-      // Longer than the fake holds the answer before the kill: the call is still open when the worker dies.
-      PROVIDER_TIMEOUT_MS: '30000',
-      ...(stack.config.UNSUBSCRIBE_SECRET ? { UNSUBSCRIBE_SECRET: stack.config.UNSUBSCRIBE_SECRET } : {}),
-    },
-    stdio: 'ignore',
+function startWorker(): ChildProcess {
+  const child = startWorkerProcess(stack, {
+    SENDGRID_API_KEY: apiKey,
+    SENDGRID_API_BASE_URL: sendgrid.url,
+    // Longer than the fake holds the answer before the kill: the call is still open when the worker dies.
+    PROVIDER_TIMEOUT_MS: '30000',
   });
   children.push(child);
   return child;
@@ -69,7 +55,7 @@ describe('a worker killed between the SendGrid call and the database update', ()
     expect(res.status).toBe(202);
     const { contactId } = (await res.json()) as { contactId: string };
 
-    const first = startWorkerProcess();
+    const first = startWorker();
     // SendGrid has the message; the worker is waiting for the held answer.
     await eventually(async () => sendgrid.received().filter((mail) => mail.to.includes('sg-crash@example.com')).length, (n) => n === 1, 60_000);
     first.kill('SIGKILL');
@@ -78,7 +64,7 @@ describe('a worker killed between the SendGrid call and the database update', ()
     // The worker never recorded an answer to its call (the event webhook may have reported the message since).
     expect(historyOf(orphan).filter((entry) => entry.event === 'call' || entry.event === 'accepted').map((entry) => entry.event)).toEqual(['call']);
 
-    startWorkerProcess();
+    startWorker();
     // Temporal retries the lost attempt once its start-to-close timeout (1 minute) has passed;
     // the retry finds the row already proven accepted and completes without calling SendGrid.
     const handle = stack.client.workflow.getHandle(contactWorkflowId(contactId));

@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { contactStateQuery } from '../../workflows/contact-lifecycle';
 import { contactWorkflowId } from '../../workflows/workflow-ids';
 import { stopChild } from '../../runtime/temporal-dev-server';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
+import { startWorkerProcess } from '../support/worker-process';
 
 let stack: TestStack;
 const children: ChildProcess[] = [];
@@ -17,22 +17,8 @@ afterAll(async () => {
   await stack.close();
 });
 
-/** The production worker entry point (`npm run worker`) as a separate process we can kill. */
-function startWorkerProcess(): ChildProcess {
-  const root = path.resolve(__dirname, '..', '..');
-  // Node itself with tsx's loader (not the tsx wrapper), so SIGKILL hits the worker and leaves no orphan.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'runtime/worker.ts'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      DATABASE_URL: stack.config.DATABASE_URL,
-      TEMPORAL_ADDRESS: stack.config.TEMPORAL_ADDRESS,
-      TEMPORAL_TASK_QUEUE: stack.taskQueue,
-      LOG_LEVEL: 'warn',
-      WORKER_METRICS_PORT: '0',
-    },
-    stdio: 'ignore',
-  });
+function startWorker(): ChildProcess {
+  const child = startWorkerProcess(stack);
   children.push(child);
   return child;
 }
@@ -51,7 +37,7 @@ describe('a worker killed mid-workflow', () => {
       contactIds.push(((await res.json()) as { contactId: string }).contactId);
     }
 
-    const first = startWorkerProcess();
+    const first = startWorker();
     // Kill it the moment work is visibly under way: some leads done, others mid-activity.
     await eventually(() => stack.db.prisma.message.count({ where: { contactId: { in: contactIds } } }), (n) => n >= 1, 60_000);
     first.kill('SIGKILL');
@@ -61,7 +47,7 @@ describe('a worker killed mid-workflow', () => {
       (await stack.db.prisma.message.count({ where: { contactId: { in: contactIds } } })) +
       (await stack.db.prisma.task.count({ where: { contactId: { in: contactIds } } }));
 
-    startWorkerProcess();
+    startWorker();
     for (const contactId of contactIds) {
       const handle = stack.client.workflow.getHandle(contactWorkflowId(contactId));
       await eventually(() => handle.query(contactStateQuery), (state) => state.welcome === 'sent' && state.followUpTaskId !== null, 90_000);
