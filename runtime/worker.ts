@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities, instrumentActivities } from '../activities';
 import { createProviders } from '../activities/providers';
@@ -58,6 +58,7 @@ export async function createWorker({ config, prisma, logger, metrics, connection
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL, 'touchpoint-worker');
+  routeSdkLogs(logger);
   const prisma = createPrisma(config.DATABASE_URL, { poolSize: config.DATABASE_POOL_SIZE });
   const connection = await NativeConnection.connect(await temporalConnectionOptions(config));
   await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE, logger);
@@ -73,6 +74,21 @@ async function main(): Promise<void> {
   await connection.close();
   await prisma.$disconnect();
   logger.info('worker stopped');
+}
+
+/**
+ * The SDK's own log lines (worker state, bundling, core warnings) go through pino as JSON like
+ * everything else, at the pino logger's level, instead of the SDK's plain-text stderr format.
+ */
+function routeSdkLogs(logger: Logger): void {
+  const sdkLogger = logger.child({ component: 'temporal-sdk' });
+  const levels: Record<string, LogLevel> = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN' };
+  Runtime.install({
+    logger: new DefaultLogger(levels[logger.level] ?? 'ERROR', ({ level, message, meta }) => {
+      const method = level.toLowerCase() as 'trace' | 'debug' | 'info' | 'warn' | 'error';
+      sdkLogger[method](meta ?? {}, message);
+    }),
+  });
 }
 
 /** A worker has no API; this small listener gives Prometheus and the orchestrator their endpoints. */
