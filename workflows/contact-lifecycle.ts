@@ -78,17 +78,26 @@ const remoteQuickSteps = proxyActivities<Activities>(quickStepOptions);
 const localQuickSteps = proxyLocalActivities<Activities>({ ...quickStepOptions, localRetryThreshold: '10 seconds' });
 
 /**
- * v2 of the first-submission flow: quick steps as local activities, and the welcome email no
- * longer waits for a rep with free capacity (it names the owner when there is one).
+ * v2 of the first-submission flow: every step a local activity (one workflow task per lead
+ * instead of three, the lead throughput limit on small machines: bench `ingest`), no repeat of
+ * the search attributes signalWithStart already set, and the welcome email no longer waits for
+ * a rep with free capacity (it names the owner when there is one).
  */
 const leadFlowV2 = 'lead-flow-v2';
 
-const { sendTemplatedEmail } = proxyActivities<Activities>({
+const sendOptions = {
   // Provider timeout (PROVIDER_TIMEOUT_MS, 20 s) plus the outbox writes; also how long a send
   // whose worker died waits before another worker takes it over.
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
-});
+} as const;
+const remoteSend = proxyActivities<Activities>(sendOptions);
+/**
+ * In v2 the welcome is a local activity too: one provider call, made exactly once by the
+ * outbox whatever the retries, so it needs no activity task of its own; long retry waits
+ * (Retry-After, reconciliation) become durable timers past the threshold.
+ */
+const localSend = proxyLocalActivities<Activities>({ ...sendOptions, localRetryThreshold: '10 seconds' });
 
 /** Enough to recognise a webhook redelivered within the same burst; older ids fall off. */
 const handledEventIdsKept = 100;
@@ -132,7 +141,8 @@ export async function contactLifecycle({ contactId, state: carried }: ContactLif
     if (!facts.exists) return;
     state.lifecycleStage = facts.lifecycleStage;
     state.ownerId = facts.ownerId;
-    upsertSearchAttributes([{ key: LifecycleStageAttribute, value: state.lifecycleStage }]);
+    // signalWithStart set the stage the API saw; v1 repeated it with an upsert.
+    if (steps === remoteQuickSteps) upsertSearchAttributes([{ key: LifecycleStageAttribute, value: state.lifecycleStage }]);
   }
 
   const hasWork = () => state.pending.length > 0 || (state.deliveryEvents?.length ?? 0) > 0;
@@ -190,7 +200,7 @@ async function handleDeliveryEvent(contactId: string, state: ContactLifecycleSta
 async function handleFormSubmission(contactId: string, state: ContactLifecycleState, submission: FormSubmitted, steps: QuickSteps): Promise<void> {
   state.formSubmissions += 1;
   if (!state.ownerId) state.ownerId = (await steps.assignOwner(contactId))?.ownerId ?? null;
-  if (state.welcome === 'pending') await sendWelcome(contactId, state, submission);
+  if (state.welcome === 'pending') await sendWelcome(contactId, state, submission, localSend);
   while (!state.ownerId) {
     await sleep(routingRetryInterval);
     state.ownerId = (await steps.assignOwner(contactId))?.ownerId ?? null;
@@ -206,7 +216,7 @@ async function handleFormSubmissionBeforeV2(contactId: string, state: ContactLif
     else await sleep(routingRetryInterval);
   }
   if (!state.followUpTaskId) state.followUpTaskId = await createFirstFollowUp(contactId, state.ownerId, remoteQuickSteps);
-  if (state.welcome === 'pending') await sendWelcome(contactId, state, submission);
+  if (state.welcome === 'pending') await sendWelcome(contactId, state, submission, remoteSend);
 }
 
 async function createFirstFollowUp(contactId: string, ownerId: string, steps: QuickSteps): Promise<string> {
@@ -221,8 +231,8 @@ async function createFirstFollowUp(contactId: string, ownerId: string, steps: Qu
   return taskId;
 }
 
-async function sendWelcome(contactId: string, state: ContactLifecycleState, submission: FormSubmitted): Promise<void> {
-  const outcome = await sendTemplatedEmail({
+async function sendWelcome(contactId: string, state: ContactLifecycleState, submission: FormSubmitted, send: typeof localSend): Promise<void> {
+  const outcome = await send.sendTemplatedEmail({
     idempotencyKey: `${contactWorkflowId(contactId)}:welcome`,
     contactId,
     templateKey: submission.welcomeTemplate,
