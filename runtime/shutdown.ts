@@ -1,17 +1,25 @@
 import type { Logger } from 'pino';
 
 /**
- * Runs `stop` once on SIGINT or SIGTERM. A second signal while stopping exits at once, so a
- * stuck shutdown never needs `kill -9`.
+ * One Ctrl-C reaches a process several times: the terminal signals the whole process group,
+ * and make, npm and tsx each relay it to their child as well. Signals this close to the first
+ * are that same request, not a second one.
+ */
+const sameRequestWithinMs = 2_000;
+
+/**
+ * Runs `stop` once on SIGINT or SIGTERM. A second, later signal while stopping exits at once,
+ * so a stuck shutdown never needs `kill -9`.
  */
 export function onShutdown(logger: Logger, stop: () => Promise<void>): void {
-  let stopping = false;
+  let firstSignalAt: number | null = null;
   const handle = (signal: NodeJS.Signals) => {
-    if (stopping) {
+    if (firstSignalAt !== null) {
+      if (Date.now() - firstSignalAt < sameRequestWithinMs) return;
       logger.warn({ signal }, 'second signal: exiting now');
       process.exit(130);
     }
-    stopping = true;
+    firstSignalAt = Date.now();
     logger.info({ signal }, 'shutting down');
     stop().catch((error: unknown) => {
       logger.error({ err: error }, 'shutdown failed');
