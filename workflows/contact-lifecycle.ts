@@ -134,7 +134,8 @@ export async function contactLifecycle({ contactId, state: carried }: ContactLif
   });
   setHandler(contactStateQuery, () => state);
 
-  const steps = patched(leadFlowV2) ? localQuickSteps : remoteQuickSteps;
+  const v2 = patched(leadFlowV2);
+  const steps = v2 ? localQuickSteps : remoteQuickSteps;
 
   if (!carried) {
     const facts = await steps.getContactFacts(contactId);
@@ -142,7 +143,7 @@ export async function contactLifecycle({ contactId, state: carried }: ContactLif
     state.lifecycleStage = facts.lifecycleStage;
     state.ownerId = facts.ownerId;
     // signalWithStart set the stage the API saw; v1 repeated it with an upsert.
-    if (steps === remoteQuickSteps) upsertSearchAttributes([{ key: LifecycleStageAttribute, value: state.lifecycleStage }]);
+    if (!v2) upsertSearchAttributes([{ key: LifecycleStageAttribute, value: state.lifecycleStage }]);
   }
 
   const hasWork = () => state.pending.length > 0 || (state.deliveryEvents?.length ?? 0) > 0;
@@ -154,7 +155,7 @@ export async function contactLifecycle({ contactId, state: carried }: ContactLif
     if (deliveryEvent) await handleDeliveryEvent(contactId, state, deliveryEvent, steps);
     else {
       const submission = state.pending.shift();
-      if (submission && steps === localQuickSteps) await handleFormSubmission(contactId, state, submission, steps);
+      if (submission && v2) await handleFormSubmission(contactId, state, submission);
       else if (submission) await handleFormSubmissionBeforeV2(contactId, state, submission);
     }
     if (workflowInfo().continueAsNewSuggested && !hasWork()) {
@@ -197,15 +198,16 @@ async function handleDeliveryEvent(contactId: string, state: ContactLifecycleSta
   state.handledEventIds = [...(state.handledEventIds ?? []), event.eventId].slice(-handledEventIdsKept);
 }
 
-async function handleFormSubmission(contactId: string, state: ContactLifecycleState, submission: FormSubmitted, steps: QuickSteps): Promise<void> {
+/** The lead-flow-v2 first-submission flow; handleFormSubmissionBeforeV2 keeps v1 for running workflows. */
+async function handleFormSubmission(contactId: string, state: ContactLifecycleState, submission: FormSubmitted): Promise<void> {
   state.formSubmissions += 1;
-  if (!state.ownerId) state.ownerId = (await steps.assignOwner(contactId))?.ownerId ?? null;
+  if (!state.ownerId) state.ownerId = (await localQuickSteps.assignOwner(contactId))?.ownerId ?? null;
   if (state.welcome === 'pending') await sendWelcome(contactId, state, submission, localSend);
   while (!state.ownerId) {
     await sleep(routingRetryInterval);
-    state.ownerId = (await steps.assignOwner(contactId))?.ownerId ?? null;
+    state.ownerId = (await localQuickSteps.assignOwner(contactId))?.ownerId ?? null;
   }
-  if (!state.followUpTaskId) state.followUpTaskId = await createFirstFollowUp(contactId, state.ownerId, steps);
+  if (!state.followUpTaskId) state.followUpTaskId = await createFirstFollowUp(contactId, state.ownerId, localQuickSteps);
 }
 
 async function handleFormSubmissionBeforeV2(contactId: string, state: ContactLifecycleState, submission: FormSubmitted): Promise<void> {
