@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID, sign, type KeyObject } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { FaultQueue, HeldAnswers, isHang, listenOnLoopback, readBody, type ConnectionFault } from './fake-server';
 
 /**
  * A local stand-in for SendGrid's v3 Mail Send (POST /v3/mail/send) that keeps the real
@@ -13,10 +13,7 @@ export type SendGridFault =
   | { status: 429; retryAfterSeconds?: number }
   | { status: 500 | 502 | 503 }
   | { status: 400; message: string; field?: string }
-  /** Never answers and records nothing: the request is lost (the client times out). */
-  | { hang: true }
-  /** Records the message as accepted, then answers only after this many ms (past the client's timeout). */
-  | { acceptThenHangMs: number };
+  | ConnectionFault;
 
 export interface SendGridAcceptedMail {
   /** The X-Message-Id answered (or that would have been answered). */
@@ -78,8 +75,8 @@ interface FieldError {
 
 export async function startSendGridFake(options: SendGridFakeOptions): Promise<SendGridFake> {
   const accepted: SendGridAcceptedMail[] = [];
-  const faults: SendGridFault[] = [];
-  const held = new Set<NodeJS.Timeout>();
+  const faults = new FaultQueue<SendGridFault>();
+  const held = new HeldAnswers();
   let requests = 0;
   let eventTarget: SendGridEventTarget | null = null;
   const unreported: SendGridAcceptedMail[] = [];
@@ -155,8 +152,8 @@ export async function startSendGridFake(options: SendGridFakeOptions): Promise<S
     const problems = validateMailSend(body as Record<string, unknown>);
     if (problems.length > 0) return sendErrors(res, 400, problems);
 
-    const fault = faults.shift();
-    if (fault && 'hang' in fault) return; // the socket stays open until the client gives up or close()
+    const fault = faults.take();
+    if (isHang(fault)) return; // the socket stays open until the client gives up or close()
     if (fault && 'status' in fault) {
       if (fault.status === 429) {
         res.setHeader('Retry-After', String(fault.retryAfterSeconds ?? 1));
@@ -170,46 +167,30 @@ export async function startSendGridFake(options: SendGridFakeOptions): Promise<S
     accepted.push(mail);
     await options.onAccepted?.(mail);
     report(mail);
-    const answer = () => {
+    held.answer(fault, () => {
       if (res.destroyed) return;
       res.writeHead(202, { 'X-Message-Id': mail.providerMessageId, 'Content-Length': '0' }).end();
-    };
-    if (fault && 'acceptThenHangMs' in fault) {
-      const timer = setTimeout(() => {
-        held.delete(timer);
-        answer();
-      }, fault.acceptThenHangMs);
-      held.add(timer);
-      return;
-    }
-    answer();
+    });
   }
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) sendErrors(res, 500, [{ message: error instanceof Error ? error.message : String(error), field: null, help: null }]);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const server = await listenOnLoopback(handle, (res, error) =>
+    sendErrors(res, 500, [{ message: error instanceof Error ? error.message : String(error), field: null, help: null }]),
+  );
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     received: () => [...accepted],
     reportEventsTo(target) {
       eventTarget = target;
       if (target) for (const mail of unreported.splice(0)) report(mail);
     },
     requestCount: () => requests,
-    failNext(count, fault) {
-      for (let i = 0; i < count; i += 1) faults.push(fault);
-    },
+    failNext: (count, fault) => faults.failNext(count, fault),
     async close() {
       eventTarget = null;
       await Promise.allSettled([...reports]);
-      for (const timer of held) clearTimeout(timer);
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      held.clear();
+      await server.close();
     },
   };
 }
@@ -270,13 +251,4 @@ function toAccepted(body: Record<string, unknown>): SendGridAcceptedMail {
 function sendErrors(res: ServerResponse, status: number, errors: FieldError[]): void {
   if (res.headersSent || res.destroyed) return;
   res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify({ errors }));
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }

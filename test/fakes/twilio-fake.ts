@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { FaultQueue, HeldAnswers, isHang, listenOnLoopback, readBody, type ConnectionFault } from './fake-server';
 
 /**
  * A local stand-in for Twilio's Programmable Messaging REST API (2010-04-01) that keeps the
@@ -15,10 +15,7 @@ export type TwilioFault =
   | { status: 500 | 502 | 503 }
   /** A 400 with a Twilio error code, e.g. { status: 400, code: 21211, message: ... }. */
   | { status: 400; code: number; message: string }
-  /** Never answers and records nothing. */
-  | { hang: true }
-  /** Records the message, then answers only after this many ms (past the client's timeout). */
-  | { acceptThenHangMs: number };
+  | ConnectionFault;
 
 export interface TwilioMessage {
   sid: string;
@@ -63,9 +60,9 @@ const e164 = /^\+[1-9]\d{1,14}$/;
 
 export async function startTwilioFake(options: TwilioFakeOptions): Promise<TwilioFake> {
   const messages: TwilioMessage[] = [];
-  const faults: TwilioFault[] = [];
+  const faults = new FaultQueue<TwilioFault>();
   const unsubscribed = new Set<string>();
-  const held = new Set<NodeJS.Timeout>();
+  const held = new HeldAnswers();
   let creates = 0;
   let lists = 0;
   const base = `/2010-04-01/Accounts/${options.accountSid}`;
@@ -97,8 +94,8 @@ export async function startTwilioFake(options: TwilioFakeOptions): Promise<Twili
     if (!body) return sendError(res, 400, 21602, 'Message body is required.');
     if (unsubscribed.has(to)) return sendError(res, 400, 21610, 'Attempt to send to unsubscribed recipient');
 
-    const fault = faults.shift();
-    if (fault && 'hang' in fault) return;
+    const fault = faults.take();
+    if (isHang(fault)) return;
     if (fault && 'status' in fault) {
       if (fault.status === 429) {
         res.setHeader('Retry-After', String(fault.retryAfterSeconds ?? 1));
@@ -126,16 +123,7 @@ export async function startTwilioFake(options: TwilioFakeOptions): Promise<Twili
     // Like Twilio, the message leaves the queue right after it was created.
     message.status = 'sent';
     message.date_sent = new Date(now.getTime() + 1);
-    const answer = () => sendJson(res, 201, created);
-    if (fault && 'acceptThenHangMs' in fault) {
-      const timer = setTimeout(() => {
-        held.delete(timer);
-        answer();
-      }, fault.acceptThenHangMs);
-      held.add(timer);
-      return;
-    }
-    answer();
+    held.answer(fault, () => sendJson(res, 201, created));
   }
 
   function listPage(url: URL): Record<string, unknown> {
@@ -193,27 +181,20 @@ export async function startTwilioFake(options: TwilioFakeOptions): Promise<Twili
     };
   }
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => sendError(res, 500, 20500, error instanceof Error ? error.message : String(error)));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const server = await listenOnLoopback(handle, (res, error) => sendError(res, 500, 20500, error instanceof Error ? error.message : String(error)));
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     received: () => [...messages],
     createRequestCount: () => creates,
     listRequestCount: () => lists,
-    failNext(count, fault) {
-      for (let i = 0; i < count; i += 1) faults.push(fault);
-    },
+    failNext: (count, fault) => faults.failNext(count, fault),
     unsubscribe(to) {
       unsubscribed.add(to);
     },
     async close() {
-      for (const timer of held) clearTimeout(timer);
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      held.clear();
+      await server.close();
     },
   };
 }
@@ -225,13 +206,4 @@ function sendError(res: ServerResponse, status: number, code: number, message: s
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   if (res.headersSent || res.destroyed) return;
   res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
