@@ -4,6 +4,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { createUnsubscribeToken } from '../../domain/unsubscribe-token';
 import { contactStateQuery } from '../../workflows/contact-lifecycle';
 import { contactWorkflowId } from '../../workflows/workflow-ids';
+import { contactWithSentEmail } from '../support/fixtures';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
 
 const replyDomain = 'reply.touchpoint.test';
@@ -68,23 +69,8 @@ async function post(body: FormData | string | Buffer, path = inboundPath(), cont
 let counter = 0;
 async function emailedContact() {
   counter += 1;
-  const address = `reply-${counter}-${randomUUID().slice(0, 8)}@example.com`;
-  const contact = await prisma().contact.create({ data: { firstName: 'Replier', emails: { create: { address, isPrimary: true } } } });
-  const providerMessageId = `PMID${randomUUID().replaceAll('-', '').slice(0, 16)}`;
-  const message = await prisma().message.create({
-    data: {
-      idempotencyKey: `test:${randomUUID()}`,
-      contactId: contact.id,
-      channel: 'email',
-      toAddress: address,
-      fromAddress: 'hello@touchpoint.local',
-      subject: 'Pricing',
-      provider: 'sendgrid',
-      providerMessageId,
-      status: 'delivered',
-    },
-  });
-  return { contact, message, address, providerMessageId };
+  const sent = await contactWithSentEmail(prisma(), { addressPrefix: `reply-${counter}`, firstName: 'Replier', subject: 'Pricing', status: 'delivered' });
+  return { contact: sent.contact, message: sent.message, address: sent.address, providerMessageId: sent.providerMessageId! };
 }
 
 const state = (contactId: string) => stack.client.workflow.getHandle(contactWorkflowId(contactId)).query(contactStateQuery);

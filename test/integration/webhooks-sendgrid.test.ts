@@ -8,6 +8,7 @@ import { createApp } from '../../api/app';
 import { createMetrics } from '../../runtime/metrics';
 import { contactStateQuery } from '../../workflows/contact-lifecycle';
 import { contactWorkflowId } from '../../workflows/workflow-ids';
+import { contactWithSentEmail } from '../support/fixtures';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
 
 let stack: TestStack;
@@ -53,24 +54,9 @@ let counter = 0;
 /** A contact with one email message already accepted by SendGrid. */
 async function sentEmail(options: { providerMessageId?: string | null } = {}) {
   counter += 1;
-  const address = `sg-${counter}-${randomUUID().slice(0, 8)}@example.com`;
-  const contact = await prisma().contact.create({ data: { firstName: 'Webhook', emails: { create: { address, isPrimary: true } } } });
-  const xMessageId = `XMSG${randomUUID().replaceAll('-', '').slice(0, 18)}`;
-  const message = await prisma().message.create({
-    data: {
-      idempotencyKey: `test:${randomUUID()}`,
-      contactId: contact.id,
-      channel: 'email',
-      toAddress: address,
-      fromAddress: 'hello@touchpoint.local',
-      subject: 'Hello',
-      provider: 'sendgrid',
-      providerMessageId: options.providerMessageId === undefined ? xMessageId : options.providerMessageId,
-      status: 'accepted',
-      statusHistory: [{ status: 'accepted', at: new Date().toISOString() }],
-    },
-  });
-  return { contact, message, address, xMessageId, sgMessageId: `${xMessageId}.filterdrecv-5645d9c87-abcde-1-6745-0` };
+  const sent = await contactWithSentEmail(prisma(), { addressPrefix: `sg-${counter}`, firstName: 'Webhook', subject: 'Hello', status: 'accepted', ...options });
+  const xMessageId = sent.generatedId;
+  return { contact: sent.contact, message: sent.message, address: sent.address, xMessageId, sgMessageId: `${xMessageId}.filterdrecv-5645d9c87-abcde-1-6745-0` };
 }
 
 function event(fields: Record<string, unknown>) {
