@@ -34,7 +34,7 @@ export interface StartOptions {
 }
 
 const projectRoot = path.resolve(__dirname, '..', '..');
-const defaultAdminDatabaseUrl = 'postgresql://postgres@127.0.0.1:5432/postgres';
+export const defaultAdminDatabaseUrl = 'postgresql://postgres@127.0.0.1:5432/postgres';
 const loopbackHosts = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
 /** Load is only ever sent to this machine. */
@@ -205,14 +205,14 @@ async function stopStackProcess(child: ChildProcess, exited: Promise<void>, log:
   await Promise.race([exited, sleep(5_000)]);
 }
 
-interface ScratchDatabase {
+export interface ScratchDatabase {
   name: string;
   url: string;
   drop(): Promise<void>;
 }
 
 /** A fresh database on the machine's PostgreSQL, or undefined when it is not reachable. */
-async function createScratchDatabase(adminUrl: string, log: (line: string) => void): Promise<ScratchDatabase | undefined> {
+export async function createScratchDatabase(adminUrl: string, log: (line: string) => void): Promise<ScratchDatabase | undefined> {
   const name = `tp_bench_${randomBytes(4).toString('hex')}`;
   const connected = await withAdmin(adminUrl, (admin) => admin.query(`CREATE DATABASE ${name}`)).then(
     () => true,

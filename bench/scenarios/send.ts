@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import pino from 'pino';
-import { Client as PgClient } from 'pg';
 import { createActivities } from '../../activities';
 import { CaptureEmailProvider } from '../../activities/providers/capture-email';
 import type { EmailProvider } from '../../activities/providers/email-provider';
@@ -13,10 +12,10 @@ import { createPrisma, type PrismaClient } from '../../runtime/prisma';
 import { startSendGridFake } from '../../test/fakes/sendgrid-fake';
 import { closedLoop, type PassResult } from '../lib/load';
 import { envInt, type Scenario, type ScenarioContext } from '../lib/scenario';
+import { createScratchDatabase, defaultAdminDatabaseUrl } from '../lib/stack';
 import { round } from '../lib/stats';
 import { printTable } from '../lib/table';
 
-const adminUrl = process.env.BENCH_ADMIN_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const sender = { company: 'Touchpoint', postalAddress: '1 Example Street, Springfield' };
 
 /**
@@ -32,14 +31,13 @@ export const scenario: Scenario = {
     const concurrency = envInt(ctx.env, 'BENCH_CONCURRENCY', 16, 1, 256);
     const deadlineMs = envInt(ctx.env, 'BENCH_MAX_SECONDS', 300, 10, 3600) * 1000;
 
-    const database = `tp_bench_send_${randomBytes(4).toString('hex')}`;
-    await adminQuery(`CREATE DATABASE ${database}`);
-    ctx.defer(() => adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
-    const url = new URL(adminUrl);
-    url.pathname = `/${database}`;
-    ctx.log(`migrating ${database}`);
-    await migrateDatabase(url.toString());
-    const prisma = createPrisma(url.toString(), { poolSize: concurrency + 4 });
+    const adminUrl = ctx.env.BENCH_ADMIN_DATABASE_URL || defaultAdminDatabaseUrl;
+    const database = await createScratchDatabase(adminUrl, ctx.log);
+    if (!database) throw new Error(`the send scenario needs a PostgreSQL server at ${adminUrl} (BENCH_ADMIN_DATABASE_URL)`);
+    ctx.defer(database.drop);
+    ctx.log(`migrating ${database.name}`);
+    await migrateDatabase(database.url);
+    const prisma = createPrisma(database.url, { poolSize: concurrency + 4 });
     ctx.defer(() => prisma.$disconnect());
     await seedDemoData(prisma);
     const contactIds = await createContacts(prisma, n);
@@ -111,14 +109,4 @@ async function createContacts(prisma: PrismaClient, n: number): Promise<string[]
     ids.push(...batch.map(({ id }) => id));
   }
   return ids;
-}
-
-async function adminQuery(sql: string): Promise<void> {
-  const admin = new PgClient({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    await admin.query(sql);
-  } finally {
-    await admin.end();
-  }
 }
