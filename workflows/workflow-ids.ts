@@ -1,2 +1,5 @@
 /** Deterministic workflow ids: one workflow per entity, readable in the Temporal Web UI. */
 export const contactWorkflowId = (contactId: string): string => `contact:${contactId}`;
+/** One per (sequence, contact): a contact cannot run the same sequence twice at once. */
+export const enrollmentWorkflowId = (sequenceId: string, contactId: string): string => `enrollment:${sequenceId}:${contactId}`;
+export const bulkEnrollmentWorkflowId = (jobId: string): string => `bulk-enroll:${jobId}`;

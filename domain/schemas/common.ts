@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { normalizeEmail, normalizeName, normalizePhone } from '../normalize';
 import { isValidTimeZone } from '../business-time';
 
-export const lifecycleStages = ['lead', 'mql', 'sql', 'customer', 'at_risk'] as const;
+export const lifecycleStages = ['lead', 'mql', 'sql', 'customer', 'at_risk', 'churned'] as const;
 export const LifecycleStageSchema = z.enum(lifecycleStages).meta({ id: 'LifecycleStage' });
 export type LifecycleStage = z.infer<typeof LifecycleStageSchema>;
 
