@@ -1,0 +1,49 @@
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+
+/**
+ * The deal workflow's public surface (workflow `deal:{id}`, see workflow-ids.ts), apart from
+ * its code so the API can signal it without importing the workflow. Signals carry ids and
+ * small facts; the workflow reads the rest through activities.
+ */
+
+export interface DealWorkflowInput {
+  dealId: string;
+}
+
+/** A recorded DealStageChange; its id is the exactly-once key of every trigger it fires. */
+export interface DealStageChanged {
+  stageChangeId: string;
+  fromStageId: string | null;
+  toStageId: string;
+  /** When the change was recorded (ISO). */
+  at: string;
+  byUserId: string | null;
+}
+
+/**
+ * A meaningful touch on the deal or its contact: a logged call/email/meeting/note/reply, a
+ * completed task, an email sent or received. Tasks due in the future are not touches.
+ */
+export interface DealTouched {
+  /** Id of the Activity or Task behind it: a redelivered signal carries the same id. */
+  sourceId: string;
+  kind: 'activity' | 'task_completed' | 'email_sent' | 'email_received';
+  at: string;
+}
+
+export interface DealWorkflowState {
+  stageId: string;
+  /** When the idle timer fires next, or null when the stage has no idle limit. */
+  idleDeadline: string | null;
+  /** 0 = not idle, 1 = owner told, 2 = escalated to the manager (rotting). */
+  escalationLevel: 0 | 1 | 2;
+  lastTouchAt: string;
+}
+
+export const dealStageChangedSignal = defineSignal<[DealStageChanged]>('dealStageChanged');
+export const dealTouchedSignal = defineSignal<[DealTouched]>('dealTouched');
+/** The deal was deleted: the workflow ends without firing anything. */
+export const dealDeletedSignal = defineSignal('dealDeleted');
+export const dealStateQuery = defineQuery<DealWorkflowState>('state');
+
+export const dealWorkflowType = 'dealLifecycle';
