@@ -8,10 +8,9 @@ import { createTemplatedSender, type TemplatedSendOutcome, type TemplatedSendReq
 export type TemplatedEmailRequest = TemplatedSendRequest;
 export type EmailSendOutcome = TemplatedSendOutcome<'no_email_address'>;
 
-/** Email through the outbox (templated-send.ts): rendered with the layout, unsubscribe link on marketing. */
-export function createEmailSendingActivities(deps: ActivityDeps & MessagingDeps) {
-  const { templates, emailProvider, emailFrom } = deps;
-  const transport: Transport = {
+/** How the outbox hands an email row to the provider; shared by contact sends and team notifications (user-email.ts). */
+export function emailTransport({ emailProvider, emailFrom }: Pick<ActivityDeps, 'emailProvider' | 'emailFrom'>): Transport {
+  return {
     provider: emailProvider.name,
     activityType: 'email',
     label: 'Email',
@@ -29,6 +28,12 @@ export function createEmailSendingActivities(deps: ActivityDeps & MessagingDeps)
       }),
     ...(emailProvider.findAccepted ? { findAccepted: emailProvider.findAccepted.bind(emailProvider) } : {}),
   };
+}
+
+/** Email through the outbox (templated-send.ts): rendered with the layout, unsubscribe link on marketing. */
+export function createEmailSendingActivities(deps: ActivityDeps & MessagingDeps) {
+  const { templates, emailFrom } = deps;
+  const transport = emailTransport(deps);
 
   const sendTemplatedEmail = createTemplatedSender(deps, {
     channel: 'email',
@@ -46,12 +51,17 @@ export function createEmailSendingActivities(deps: ActivityDeps & MessagingDeps)
         links = { unsubscribe: unsubscribeLinks(deps.unsubscribe, contact.id, 'email').url };
         Object.assign(headers, listUnsubscribeHeaders(deps.unsubscribe, contact.id));
       }
-      const rendered = await templates.renderEmail(request.templateKey, {
-        contact: { ...variables.contact, email: to },
-        owner: variables.owner,
-        sender: { company: emailFrom.name },
-        ...(links ? { links } : {}),
-      });
+      const rendered = await templates.renderEmail(
+        request.templateKey,
+        {
+          contact: { ...variables.contact, email: to },
+          owner: variables.owner,
+          ...(request.deal ? { deal: request.deal } : {}),
+          sender: { company: emailFrom.name },
+          ...(links ? { links } : {}),
+        },
+        request.templateVersion,
+      );
       return { fromAddress: emailFrom.address, subject: rendered.subject, html: rendered.html, text: rendered.text, headers };
     },
   });

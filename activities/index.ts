@@ -1,23 +1,44 @@
 import type { Metrics } from '../runtime/metrics';
+import { createBulkEnrollmentActivities } from './bulk-enrollment';
 import { createContactActivities } from './contacts';
+import { createDealIdleActivities } from './deal-idle';
 import type { ActivityDeps } from './deps';
+import { createDuplicateAuditActivities } from './duplicate-audit';
 import { createEmailBounceActivities } from './email-bounces';
 import { createEmailSendingActivities } from './email-sending';
+import { createEnrollmentNotifyActivities } from './enrollment-notify';
+import { createEnrollmentActivities } from './enrollments';
 import { createLeadRoutingActivities } from './lead-routing';
+import { createLifecycleActivities } from './lifecycle';
+import { createOverdueDigestActivities } from './overdue-digest';
 import type { MessagingDeps } from './providers';
+import { createSequenceRunActivities } from './sequence-run';
 import { createSmsSendingActivities } from './sms-sending';
 import { createTaskActivities } from './tasks';
+import { createTriggerFiringActivities } from './trigger-firing';
+import { createUserEmailActivities } from './user-email';
+import type { WebhookDeps } from './webhooks';
 
 export type { ActivityDeps } from './deps';
 
-export function createActivities(deps: ActivityDeps & MessagingDeps) {
+export function createActivities(deps: ActivityDeps & MessagingDeps & WebhookDeps) {
   return {
     ...createContactActivities(deps),
     ...createLeadRoutingActivities(deps),
+    ...createOverdueDigestActivities(deps),
     ...createTaskActivities(deps),
     ...createEmailSendingActivities(deps),
     ...createSmsSendingActivities(deps),
     ...createEmailBounceActivities(deps),
+    ...createDuplicateAuditActivities(deps),
+    ...createEnrollmentActivities(deps),
+    ...createBulkEnrollmentActivities(deps),
+    ...createSequenceRunActivities(deps),
+    ...createEnrollmentNotifyActivities(deps),
+    ...createLifecycleActivities(deps),
+    ...createDealIdleActivities(deps),
+    ...createTriggerFiringActivities(deps),
+    ...createUserEmailActivities(deps),
   };
 }
 

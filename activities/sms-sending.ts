@@ -26,7 +26,7 @@ export function createSmsSendingActivities(deps: ActivityDeps & MessagingDeps) {
     noAddress: 'no_phone_number',
     addressOf: (contact) => contact.phones.find((phone) => phone.status === 'valid')?.e164,
     async compose({ request, to, variables }) {
-      const rendered = await deps.templates.renderSms(request.templateKey, { contact: { ...variables.contact, phone: to }, owner: variables.owner });
+      const rendered = await deps.templates.renderSms(request.templateKey, { contact: { ...variables.contact, phone: to }, owner: variables.owner }, request.templateVersion);
       return { fromAddress: smsProvider.from, text: rendered.text };
     },
   });

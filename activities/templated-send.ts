@@ -1,4 +1,5 @@
 import type { Prisma } from '../runtime/prisma';
+import type { DealTemplateVariables } from '../domain/schemas/template';
 import { contactTemplateVariables } from '../domain/template-variables';
 import type { ActivityDeps } from './deps';
 import { defaultReconcileWindowMs, type MessagingDeps } from './providers';
@@ -11,6 +12,10 @@ export interface TemplatedSendRequest {
   contactId: string;
   /** templates/email/<key>.* or templates/sms/<key>.hbs */
   templateKey: string;
+  /** A stored template's version to render (a sequence version pins them); absent: the current one. */
+  templateVersion?: number;
+  /** The deal the message is about (stage-move triggers): its `deal` template variables. Email only. */
+  deal?: DealTemplateVariables | null;
   /**
    * Transactional messages answer something the contact asked for (the welcome after their own
    * form submission, a rep's reply): they need no marketing consent and are never held back.

@@ -83,14 +83,15 @@ export class TemplateRenderer {
     this.files = listFileTemplates(root);
   }
 
-  async renderEmail(key: string, context: RenderContext): Promise<RenderedEmail> {
-    const template = await this.resolve('email', key);
+  /** `version`: a stored template's version (pinned by a sequence); absent, the current one. */
+  async renderEmail(key: string, context: RenderContext, version?: number): Promise<RenderedEmail> {
+    const template = await this.resolve('email', key, version);
     const { subject, html, text } = this.engine.renderEmail(key, template.content, context);
     return { subject, html, text };
   }
 
-  async renderSms(key: string, context: RenderContext): Promise<RenderedSms> {
-    const template = await this.resolve('sms', key);
+  async renderSms(key: string, context: RenderContext, version?: number): Promise<RenderedSms> {
+    const template = await this.resolve('sms', key, version);
     return { text: this.engine.renderSms(key, template.content, context).text };
   }
 

@@ -10,10 +10,13 @@ import { idempotency } from './middleware/idempotency';
 import { buildOpenApiDocument } from './openapi';
 import { HttpProblem, sendProblem, toProblem } from './problem';
 import { contactsRouter } from './routes/contacts';
+import { enrollmentsRouter } from './routes/enrollments';
 import { formsRouter } from './routes/forms';
 import { inboundEmailRouter } from './routes/inbound-email';
 import { messagesRouter } from './routes/messages';
 import { operationsRouter } from './routes/operations';
+import { sequencesRouter } from './routes/sequences';
+import { routingRulesRouter } from './routes/routing-rules';
 import { tasksRouter } from './routes/tasks';
 import { templatesRouter } from './routes/templates';
 import { unsubscribeRouter } from './routes/unsubscribe';
@@ -77,9 +80,12 @@ export function createApp(deps: ApiDeps): express.Express {
   authenticated.use(authenticate(prisma));
   authenticated.use(idempotency(prisma, (req) => `key:${req.principal?.apiKeyId ?? 'anonymous'}`));
   authenticated.use('/contacts', contactsRouter(deps, gateway));
-  authenticated.use('/tasks', tasksRouter(deps));
+  authenticated.use('/tasks', tasksRouter(deps, gateway));
+  authenticated.use('/routing-rules', routingRulesRouter(deps));
   authenticated.use('/messages', messagesRouter(deps));
   authenticated.use('/templates', templatesRouter(deps));
+  authenticated.use('/sequences', sequencesRouter(deps));
+  authenticated.use(enrollmentsRouter(deps));
   app.use('/v1', authenticated);
 
   app.use((req: Request) => {

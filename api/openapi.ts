@@ -1,8 +1,11 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { registerContactDocs } from './routes/contacts';
+import { registerEnrollmentDocs } from './routes/enrollments';
 import { registerFormDocs } from './routes/forms';
 import { registerInboundEmailDocs } from './routes/inbound-email';
 import { registerMessageDocs } from './routes/messages';
+import { registerSequenceDocs } from './routes/sequences';
+import { registerRoutingRuleDocs } from './routes/routing-rules';
 import { registerTaskDocs } from './routes/tasks';
 import { registerTemplateDocs } from './routes/templates';
 import { registerUnsubscribeDocs } from './routes/unsubscribe';
@@ -20,8 +23,11 @@ export function buildOpenApiDocument(serverUrl: string) {
   registerFormDocs(registry);
   registerContactDocs(registry);
   registerTaskDocs(registry);
+  registerRoutingRuleDocs(registry);
   registerMessageDocs(registry);
   registerTemplateDocs(registry);
+  registerSequenceDocs(registry);
+  registerEnrollmentDocs(registry);
   registerSendGridWebhookDocs(registry);
   registerTwilioWebhookDocs(registry);
   registerInboundEmailDocs(registry);

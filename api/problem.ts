@@ -36,6 +36,8 @@ export class HttpProblem extends Error {
     readonly detail?: string,
     readonly errors?: FieldError[],
     readonly headers: Record<string, string> = {},
+    /** RFC 9457 extension members, e.g. the machine-readable `reason` of a refusal. */
+    readonly extensions: Record<string, unknown> = {},
   ) {
     super(detail ?? title);
     this.name = 'HttpProblem';
@@ -45,7 +47,7 @@ export class HttpProblem extends Error {
 export function toProblem(error: unknown): { problem: Problem; headers: Record<string, string> } | null {
   if (error instanceof HttpProblem) {
     return {
-      problem: problem(error.status, error.slug, error.title, error.detail, error.errors),
+      problem: { ...error.extensions, ...problem(error.status, error.slug, error.title, error.detail, error.errors) },
       headers: error.headers,
     };
   }

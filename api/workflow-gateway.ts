@@ -1,15 +1,27 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { SignalDefinition } from '@temporalio/common';
+import type { TrackedEventFact } from '../domain/schemas/tracked-event';
 import {
   contactDeletedSignal,
   contactLifecycle,
   emailDeliveryEventSignal,
   formSubmittedSignal,
+  trackedEventSignal,
   type EmailDeliveryEvent,
   type FormSubmitted,
 } from '../workflows/contact-lifecycle';
+import {
+  dealDeletedSignal,
+  dealStageChangedSignal,
+  dealTouchedSignal,
+  dealWorkflowType,
+  type DealStageChanged,
+  type DealTouched,
+  type DealWorkflowInput,
+} from '../workflows/deal-messages';
+import { contactMergedSignal, enrollmentEventSignal, taskCompletedSignal, type ContactMerged, type EnrollmentEvent } from '../workflows/enrollment-messages';
 import { ContactIdAttribute, LifecycleStageAttribute } from '../workflows/search-attributes';
-import { contactWorkflowId } from '../workflows/workflow-ids';
+import { contactWorkflowId, dealWorkflowId } from '../workflows/workflow-ids';
 import type { ApiDeps } from './deps';
 
 /** The API's only doorway into Temporal: every start and signal goes through here. */
@@ -36,13 +48,86 @@ export function createWorkflowGateway({ temporal, config, metrics }: Pick<ApiDep
     }
   }
 
+  /**
+   * An open deal's workflow receives the signal, and starts first if it is not running (its
+   * start failed after the deal was stored, or the deal was reopened). A closed deal's workflow
+   * has ended or is ending: it gets the signal only if still running, and none is started.
+   * Only the Temporal server is needed: a worker without the deal workflow leaves it queued.
+   */
+  async function signalDeal<T>(dealId: string, startIfAbsent: boolean, signal: SignalDefinition<[T]>, payload: T): Promise<void> {
+    await countedDealSignal(signal.name, () =>
+      startIfAbsent
+        ? temporal.workflow.signalWithStart<DealWorkflow, [T]>(dealWorkflowType, {
+            workflowId: dealWorkflowId(dealId),
+            taskQueue: config.TEMPORAL_TASK_QUEUE,
+            args: [{ dealId }],
+            signal,
+            signalArgs: [payload],
+          })
+        : ignoreEnded(temporal.workflow.getHandle(dealWorkflowId(dealId)).signal(signal, payload)),
+    );
+  }
+
+  async function countedDealSignal(signal: string, send: () => Promise<unknown>): Promise<void> {
+    const labels = { workflow: dealWorkflowType, signal };
+    try {
+      await send();
+      metrics.workflowSignals.inc({ ...labels, outcome: 'ok' });
+    } catch (error) {
+      metrics.workflowSignals.inc({ ...labels, outcome: 'error' });
+      throw error;
+    }
+  }
+
   return {
+    /** Starts a new deal's workflow; one already running under its id is kept. */
+    async startDeal(dealId: string): Promise<void> {
+      await temporal.workflow.start<DealWorkflow>(dealWorkflowType, {
+        workflowId: dealWorkflowId(dealId),
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        args: [{ dealId }],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      });
+    },
+
+    signalDealStageChanged(dealId: string, dealIsOpen: boolean, change: DealStageChanged): Promise<void> {
+      return signalDeal(dealId, dealIsOpen, dealStageChangedSignal, change);
+    },
+
+    /** Touches matter only to open deals (they reset the idle timer). */
+    signalDealTouched(dealId: string, touch: DealTouched): Promise<void> {
+      return signalDeal(dealId, true, dealTouchedSignal, touch);
+    },
+
+    signalDealDeleted(dealId: string): Promise<void> {
+      return countedDealSignal(dealDeletedSignal.name, () => ignoreEnded(temporal.workflow.getHandle(dealWorkflowId(dealId)).signal(dealDeletedSignal)));
+    },
+
+    /** A call step's task was completed: its enrollment goes on (one that has ended needs nothing). */
+    signalTaskCompleted(workflowId: string, taskId: string): Promise<void> {
+      return ignoreEnded(temporal.workflow.getHandle(workflowId).signal(taskCompletedSignal, { taskId }));
+    },
+
+    /** An enrollment's contact was merged: it goes on for the survivor (keep) or ends; an ended one needs nothing. */
+    signalContactMerged(workflowId: string, merged: ContactMerged): Promise<void> {
+      return ignoreEnded(temporal.workflow.getHandle(workflowId).signal(contactMergedSignal, merged));
+    },
+
+    /** Tells one running enrollment what happened to its contact; an ended one needs nothing. */
+    signalEnrollmentEvent(workflowId: string, event: EnrollmentEvent): Promise<void> {
+      return ignoreEnded(temporal.workflow.getHandle(workflowId).signal(enrollmentEventSignal, event));
+    },
+
     signalFormSubmitted(contactId: string, lifecycleStage: string, submission: FormSubmitted): Promise<void> {
       return signalContact(contactId, lifecycleStage, formSubmittedSignal, submission);
     },
 
     signalEmailDeliveryEvent(contactId: string, lifecycleStage: string, event: EmailDeliveryEvent): Promise<void> {
       return signalContact(contactId, lifecycleStage, emailDeliveryEventSignal, event);
+    },
+
+    signalTrackedEvent(contactId: string, lifecycleStage: string, event: TrackedEventFact): Promise<void> {
+      return signalContact(contactId, lifecycleStage, trackedEventSignal, event);
     },
 
     /** Ends the contact's workflow; a contact that never had one needs nothing. */
@@ -55,5 +140,17 @@ export function createWorkflowGateway({ temporal, config, metrics }: Pick<ApiDep
     },
   };
 }
+
+/** A signal to a workflow that has already ended has nobody left to tell. */
+async function ignoreEnded(signalling: Promise<void>): Promise<void> {
+  try {
+    await signalling;
+  } catch (error) {
+    if (!(error instanceof WorkflowNotFoundError)) throw error;
+  }
+}
+
+/** The deal workflow's signature, for typing its start without importing its code. */
+type DealWorkflow = (input: DealWorkflowInput) => Promise<void>;
 
 export type WorkflowGateway = ReturnType<typeof createWorkflowGateway>;

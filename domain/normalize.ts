@@ -1,4 +1,5 @@
 import { parsePhoneNumberFromString, type CountryCode, isSupportedCountry } from 'libphonenumber-js/max';
+import { parse as parseHost } from 'tldts';
 
 /**
  * Normalisation shared by every write path (API, forms, later imports), so the same person
@@ -82,13 +83,25 @@ export function splitFullName(fullName: string): { firstName?: string; lastName?
   return { firstName: normalized.slice(0, space), lastName: normalized.slice(space + 1) };
 }
 
+/**
+ * The registrable domain of a host, URL or domain as typed ("https://www.shop.Acme.co.uk/x" ->
+ * "acme.co.uk"), by the Public Suffix List (tldts), private suffixes included so that
+ * "acme.github.io" stays itself. Companies dedupe on it. Email addresses are not domains here:
+ * `workEmailDomain` in domain/matching.ts reads those.
+ */
 export function normalizeDomain(raw: string): string | undefined {
-  const host = raw
-    .trim()
-    .toLowerCase()
-    .replace(/^[a-z]+:\/\//, '')
-    .replace(/[/?#].*$/, '')
-    .replace(/:\d+$/, '')
-    .replace(/^www\./, '');
-  return /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(host) ? host : undefined;
+  const value = raw.trim().toLowerCase();
+  if (value.includes('@')) return undefined;
+  const parsed = parseHost(value, { allowPrivateDomains: true });
+  if (parsed.isIp || !parsed.hostname || !parsed.domain) return undefined;
+  return /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(parsed.hostname) ? parsed.domain : undefined;
+}
+
+/**
+ * A company name as stored: whitespace trimmed and collapsed, everything else as typed. Case
+ * is the brand's own ("eBay", "adidas") and the legal suffix stays ("Acme GmbH"); matching
+ * ignores both (companyMatchKey in domain/matching.ts).
+ */
+export function normalizeCompanyName(raw: string): string {
+  return raw.normalize('NFC').replace(/\s+/gu, ' ').trim();
 }

@@ -138,6 +138,7 @@ export function sampleTemplateContext(publicUrl: string): RenderContext {
       customFields: {},
     },
     owner: { name: 'Rita Rep', email: 'rita.rep@example.com' },
+    deal: { name: 'Acme renewal', amount: 12000, currency: 'EUR', stage: 'Proposal', pipeline: 'Sales', expectedCloseDate: '2026-12-15', idleDays: 7 },
     sender: {},
     links: previewLinks(publicUrl),
     message: { id: 'preview' },

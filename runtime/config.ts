@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isValidTimeZone } from '../domain/business-time';
 
 /**
  * The one home of every configuration value. Everything comes from the environment so the
@@ -93,6 +94,22 @@ const configSchema = z
     FREQUENCY_CAP_PER_7_DAYS: z.coerce.number().int().min(0).default(5),
     /** What happens to a send over the cap: wait until it fits, or skip it. */
     FREQUENCY_CAP_POLICY: z.enum(['defer', 'skip']).default('defer'),
+    /** Contacts per page of a bulk enrollment: one activity and one counted commit per page. */
+    BULK_ENROLLMENT_PAGE_SIZE: z.coerce.number().int().min(1).max(5000).default(500),
+
+    // The daily overdue-task digest (schedule:overdue-digest), ensured by the worker at start.
+    /** Local hour (0-23) in OVERDUE_DIGEST_TIME_ZONE at which managers get their digest task. */
+    OVERDUE_DIGEST_HOUR: z.coerce.number().int().min(0).max(23).default(7),
+    /** IANA time zone of OVERDUE_DIGEST_HOUR; also the zone whose date keys the digest (one per manager per day). */
+    OVERDUE_DIGEST_TIME_ZONE: z.string().refine(isValidTimeZone, 'must be an IANA time zone such as Europe/Berlin').default('UTC'),
+    /** How many overdue tasks the digest lists by name; the count covers them all. */
+    OVERDUE_DIGEST_TOP_N: z.coerce.number().int().min(1).max(100).default(10),
+
+    // The nightly duplicate audit (schedule:duplicate-audit), ensured by the worker at start.
+    /** Local hour (0-23) in DUPLICATE_AUDIT_TIME_ZONE at which the audit runs; pick a quiet one, it reads the whole contacts table. */
+    DUPLICATE_AUDIT_HOUR: z.coerce.number().int().min(0).max(23).default(2),
+    /** IANA time zone of DUPLICATE_AUDIT_HOUR. */
+    DUPLICATE_AUDIT_TIME_ZONE: z.string().refine(isValidTimeZone, 'must be an IANA time zone such as Europe/Berlin').default('UTC'),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.TEMPORAL_TLS_CERT_PATH) !== Boolean(env.TEMPORAL_TLS_KEY_PATH)) {

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
+import { Client } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities, instrumentActivities } from '../activities';
@@ -10,6 +11,7 @@ import { createLogger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
 import { createPrisma, type PrismaClient } from './prisma';
 import { temporalConnectionOptions } from './temporal-connection';
+import { ensureSchedules, maintenanceSchedules } from './schedules';
 import { ensureSearchAttributes } from './search-attributes';
 import { onShutdown } from './shutdown';
 
@@ -62,6 +64,7 @@ async function main(): Promise<void> {
   const prisma = createPrisma(config.DATABASE_URL, { poolSize: config.DATABASE_POOL_SIZE });
   const connection = await NativeConnection.connect(await temporalConnectionOptions(config));
   await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE, logger);
+  await ensureSchedules(new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }), maintenanceSchedules(config), { taskQueue: config.TEMPORAL_TASK_QUEUE, logger });
   const metrics = createMetrics('worker');
   const worker = await createWorker({ config, prisma, logger, metrics, connection });
   const metricsServer = config.WORKER_METRICS_PORT > 0 ? await serveWorkerMetrics(metrics, config.WORKER_METRICS_PORT) : null;

@@ -13,6 +13,17 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { TrackedEventFact } from '../domain/schemas/tracked-event';
+import {
+  applyTrackedEvent,
+  enrollFromForm,
+  notifyContactDeleted,
+  notifyDeliveryEvent,
+  onReengagementTimer,
+  reengagementDueAt,
+  startCustomerLifecycle,
+  type ReengagementTimer,
+} from './customer-lifecycle';
 import { LifecycleStageAttribute } from './search-attributes';
 import { contactWorkflowId } from './workflow-ids';
 
@@ -21,6 +32,8 @@ export interface FormSubmitted {
   activityId: string;
   formKey: string;
   welcomeTemplate: string;
+  /** The form's auto-enrollment sequence; absent in signals sent before customer-lifecycle-v3. */
+  enrollSequenceId?: string | null;
 }
 
 export interface ContactLifecycleState {
@@ -36,6 +49,11 @@ export interface ContactLifecycleState {
   handledEventIds?: string[];
   /** When the contact last replied by email (sequences exit on it). */
   lastReplyAt?: string | null;
+  /** Tracked events not yet applied (customer-lifecycle-v3, as every field below). */
+  trackedEvents?: TrackedEventFact[];
+  lastPurchaseAt?: string | null;
+  /** The armed quiet-customer timer (re-engagement, then churn). */
+  reengagement?: ReengagementTimer | null;
 }
 
 export interface ContactLifecycleInput {
@@ -59,6 +77,8 @@ export interface EmailDeliveryEvent {
 
 export const formSubmittedSignal = defineSignal<[FormSubmitted]>('formSubmitted');
 export const emailDeliveryEventSignal = defineSignal<[EmailDeliveryEvent]>('emailDeliveryEvent');
+/** A page view, purchase, reply, meeting or custom event stored by POST /v1/events. */
+export const trackedEventSignal = defineSignal<[TrackedEventFact]>('trackedEvent');
 export const contactDeletedSignal = defineSignal('contactDeleted');
 export const contactStateQuery = defineQuery<ContactLifecycleState>('state');
 
@@ -85,6 +105,14 @@ const localQuickSteps = proxyLocalActivities<Activities>({ ...quickStepOptions, 
  */
 const leadFlowV2 = 'lead-flow-v2';
 
+/**
+ * v3 adds the customer lifecycle (workflows/customer-lifecycle.ts): tracked events, scoring and
+ * stage rules, enrollment notices, form auto-enrollment and the quiet-customer timers. Runs
+ * started since take it from the start; older runs switch at their first decision that has a
+ * v3 branch after the deploy, since anything v3 handles reaches them through new code only.
+ */
+const customerLifecycleV3 = 'customer-lifecycle-v3';
+
 const sendOptions = {
   // Provider timeout (PROVIDER_TIMEOUT_MS, 20 s) plus the outbox writes; also how long a send
   // whose worker died waits before another worker takes it over.
@@ -108,7 +136,8 @@ const routingRetryInterval = '1 hour';
 /**
  * The contact's life as one workflow (`contact:{id}`): the first form submission routes the
  * lead to a rep, opens a follow-up task and sends the welcome email; later submissions are
- * recorded without repeating any of it. Later issues add scoring, lifecycle and re-engagement.
+ * recorded without repeating any of it. Tracked events score the contact and move its
+ * lifecycle stage, and quiet customers are re-engaged (customer-lifecycle.ts).
  */
 export async function contactLifecycle({ contactId, state: carried }: ContactLifecycleInput): Promise<void> {
   const state: ContactLifecycleState = carried ?? {
@@ -124,10 +153,15 @@ export async function contactLifecycle({ contactId, state: carried }: ContactLif
   setHandler(formSubmittedSignal, (submission) => {
     state.pending.push(submission);
   });
+  const alreadySeen = (eventId: string) =>
+    (state.handledEventIds ?? []).includes(eventId)
+    || (state.deliveryEvents ?? []).some((queued) => queued.eventId === eventId)
+    || (state.trackedEvents ?? []).some((queued) => queued.eventId === eventId);
   setHandler(emailDeliveryEventSignal, (event) => {
-    const seen = state.handledEventIds ?? [];
-    if (seen.includes(event.eventId) || (state.deliveryEvents ?? []).some((queued) => queued.eventId === event.eventId)) return;
-    (state.deliveryEvents ??= []).push(event);
+    if (!alreadySeen(event.eventId)) (state.deliveryEvents ??= []).push(event);
+  });
+  setHandler(trackedEventSignal, (event) => {
+    if (!alreadySeen(event.eventId)) (state.trackedEvents ??= []).push(event);
   });
   setHandler(contactDeletedSignal, () => {
     deleted = true;
@@ -136,6 +170,9 @@ export async function contactLifecycle({ contactId, state: carried }: ContactLif
 
   const v2 = patched(leadFlowV2);
   const steps = v2 ? localQuickSteps : remoteQuickSteps;
+  let v3 = patched(customerLifecycleV3);
+  const isV3 = () => (v3 ||= patched(customerLifecycleV3));
+  const customer = { contactId, state, steps: localQuickSteps };
 
   if (!carried) {
     const facts = await steps.getContactFacts(contactId);
@@ -144,25 +181,51 @@ export async function contactLifecycle({ contactId, state: carried }: ContactLif
     state.ownerId = facts.ownerId;
     // signalWithStart set the stage the API saw; v1 repeated it with an upsert.
     if (!v2) upsertSearchAttributes([{ key: LifecycleStageAttribute, value: state.lifecycleStage }]);
+    if (v3) await startCustomerLifecycle(customer, facts.lastPurchaseAt ?? null);
   }
 
-  const hasWork = () => state.pending.length > 0 || (state.deliveryEvents?.length ?? 0) > 0;
+  const hasWork = () => state.pending.length > 0 || (state.deliveryEvents?.length ?? 0) > 0 || (state.trackedEvents?.length ?? 0) > 0;
+  const ready = () => deleted || hasWork() || workflowInfo().continueAsNewSuggested;
   for (;;) {
-    await condition(() => deleted || hasWork() || workflowInfo().continueAsNewSuggested);
-    if (deleted) return;
+    // The quiet-customer timer is this wait's timeout: no separate timer loop, no polling.
+    const timerFired = await waitForWork(ready, reengagementDueAt(state));
+    if (deleted) {
+      if (isV3()) await notifyContactDeleted(customer);
+      return;
+    }
+    if (timerFired) {
+      await onReengagementTimer(customer);
+      continue;
+    }
     // Delivery events first: a bounce must stop sends before anything else is sent.
     const deliveryEvent = state.deliveryEvents?.shift();
-    if (deliveryEvent) await handleDeliveryEvent(contactId, state, deliveryEvent, steps);
-    else {
-      const submission = state.pending.shift();
-      if (submission && v2) await handleFormSubmission(contactId, state, submission);
-      else if (submission) await handleFormSubmissionBeforeV2(contactId, state, submission);
+    const submission = deliveryEvent ? undefined : state.pending.shift();
+    const trackedEvent = deliveryEvent || submission ? undefined : state.trackedEvents?.shift();
+    if (deliveryEvent) {
+      await handleDeliveryEvent(contactId, state, deliveryEvent, steps);
+      if (isV3()) await notifyDeliveryEvent(customer, deliveryEvent);
+    } else if (submission && v2) await handleFormSubmission(contactId, state, submission, isV3());
+    else if (submission) await handleFormSubmissionBeforeV2(contactId, state, submission);
+    else if (trackedEvent && isV3()) {
+      await applyTrackedEvent(customer, trackedEvent);
+      state.handledEventIds = [...(state.handledEventIds ?? []), trackedEvent.eventId].slice(-handledEventIdsKept);
     }
     if (workflowInfo().continueAsNewSuggested && !hasWork()) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof contactLifecycle>({ contactId, state });
     }
   }
+}
+
+/** Waits until `ready()`, or until `dueAt` (epoch ms) when given; true when the time came first. */
+async function waitForWork(ready: () => boolean, dueAt: number | null): Promise<boolean> {
+  if (dueAt === null) {
+    await condition(ready);
+    return false;
+  }
+  if (ready()) return false;
+  const remaining = dueAt - Date.now();
+  return remaining <= 0 || !(await condition(ready, remaining));
 }
 
 type QuickSteps = typeof localQuickSteps;
@@ -198,11 +261,16 @@ async function handleDeliveryEvent(contactId: string, state: ContactLifecycleSta
   state.handledEventIds = [...(state.handledEventIds ?? []), event.eventId].slice(-handledEventIdsKept);
 }
 
-/** The lead-flow-v2 first-submission flow; handleFormSubmissionBeforeV2 keeps v1 for running workflows. */
-async function handleFormSubmission(contactId: string, state: ContactLifecycleState, submission: FormSubmitted): Promise<void> {
+/**
+ * The lead-flow-v2 first-submission flow; handleFormSubmissionBeforeV2 keeps v1 for running
+ * workflows. In v3 a form with an auto-enrollment sequence enrolls the submitter right after the
+ * welcome, without waiting for a rep with free capacity.
+ */
+async function handleFormSubmission(contactId: string, state: ContactLifecycleState, submission: FormSubmitted, v3: boolean): Promise<void> {
   state.formSubmissions += 1;
   if (!state.ownerId) state.ownerId = (await localQuickSteps.assignOwner(contactId))?.ownerId ?? null;
   if (state.welcome === 'pending') await sendWelcome(contactId, state, submission, localSend);
+  if (v3) await enrollFromForm({ contactId, state, steps: localQuickSteps }, submission);
   while (!state.ownerId) {
     await sleep(routingRetryInterval);
     state.ownerId = (await localQuickSteps.assignOwner(contactId))?.ownerId ?? null;

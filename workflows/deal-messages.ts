@@ -33,11 +33,28 @@ export interface DealTouched {
 
 export interface DealWorkflowState {
   stageId: string;
-  /** When the idle timer fires next, or null when the stage has no idle limit. */
+  /** When the idle timer fires next, or null when the stage has no idle limit (or the ladder is at its top). */
   idleDeadline: string | null;
   /** 0 = not idle, 1 = owner told, 2 = escalated to the manager (rotting). */
   escalationLevel: 0 | 1 | 2;
   lastTouchAt: string;
+  status: 'open' | 'won' | 'lost';
+  /** The DealStageChange that entered the current stage; null for the stage the deal was created in. */
+  stageEntryId: string | null;
+  stageEnteredAt: string;
+  /** The current stage's idle limit in business days; null: never idle. */
+  idleLimitDays: number | null;
+  /** How often a touch restarted the ladder in this stage entry (part of the idle tasks' keys). */
+  idleRound: number;
+  rotting: boolean;
+  /** Received, not yet handled, in arrival order. */
+  pendingStageChanges: DealStageChanged[];
+  pendingTouches: DealTouched[];
+  /** Recently handled ids, so a redelivered signal is ignored (the TriggerRun ledger guards beyond them). */
+  handledStageChangeIds: string[];
+  handledTouchIds: string[];
+  /** Trigger actions this workflow ran (across continue-as-new). */
+  triggerActionsRun: number;
 }
 
 export const dealStageChangedSignal = defineSignal<[DealStageChanged]>('dealStageChanged');

@@ -1,2 +1,6 @@
 // The workflow bundle's entry point: every workflow the worker runs is exported here.
 export { contactLifecycle } from './contact-lifecycle';
+export { bulkEnrollment } from './bulk-enrollment';
+export { sequenceEnrollment } from './sequence-enrollment';
+export { duplicateAudit } from './duplicate-audit';
+export { overdueDigest } from './overdue-digest';

@@ -123,6 +123,7 @@ export function formsRouter(deps: ApiDeps, gateway: WorkflowGateway): Router {
         activityId: recorded.activityId,
         formKey: form.key,
         welcomeTemplate: form.welcomeTemplate,
+        enrollSequenceId: form.enrollSequenceId,
       });
       res.status(202).json({ status: 'accepted', contactId: recorded.contactId });
     },

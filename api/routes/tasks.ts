@@ -2,15 +2,17 @@ import { Router, type Request } from 'express';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { ConflictError, NotFoundError, ValidationError } from '../../domain/errors';
 import { IdParamsSchema, pageSchema } from '../../domain/schemas/common';
-import { TaskCompleteSchema, TaskListQuerySchema, TaskReassignSchema, TaskSchema, TaskSnoozeSchema } from '../../domain/schemas/task';
+import { TaskCompleteSchema, TaskCreateSchema, TaskListQuerySchema, TaskReassignSchema, TaskSchema, TaskSnoozeSchema } from '../../domain/schemas/task';
+import { taskSourceLink } from '../../domain/task-source';
 import type { Prisma, PrismaClient } from '../../runtime/prisma';
 import type { Task } from '../../prisma/generated/client';
 import type { ApiDeps } from '../deps';
 import { principalOf, requireRole } from '../middleware/auth';
 import { jsonBody, problemResponses } from '../openapi-helpers';
 import { decodeCursor, page } from '../pagination';
-import { HttpProblem } from '../problem';
+import { assertMayAssignTo, createManualTask, findVisibleTask, listTasks } from '../services/task-inbox';
 import { parseBody, parseParams, parseQuery } from '../validate';
+import type { WorkflowGateway } from '../workflow-gateway';
 
 const taskRoles = ['admin', 'sales_ops', 'rep', 'manager'] as const;
 
@@ -18,14 +20,25 @@ export function registerTaskDocs(registry: OpenAPIRegistry): void {
   const tags = ['Tasks'];
   registry.registerPath({
     method: 'get', path: '/v1/tasks', tags,
-    summary: 'List tasks, earliest due first (so overdue come first); reps see only their own',
+    summary: 'The task inbox: open tasks, earliest due first (so overdue come first)',
+    description: 'Reps see only their own tasks, managers their own and their direct reports\', sales ops and admins all. `source.link` says which workflow, trigger or sequence step created a task.',
     request: { query: TaskListQuerySchema },
     responses: { 200: jsonBody('A page of tasks', pageSchema(TaskSchema, 'TaskPage')), ...problemResponses(400, 401, 403) },
+  });
+  registry.registerPath({
+    method: 'post', path: '/v1/tasks', tags, summary: 'Create a task by hand (source `manual`)',
+    request: { body: { content: { 'application/json': { schema: TaskCreateSchema } } } },
+    responses: { 201: jsonBody('The new task', TaskSchema), ...problemResponses(400, 401, 403, 415, 422) },
+  });
+  registry.registerPath({
+    method: 'get', path: '/v1/tasks/{id}', tags, summary: 'One task (a task outside the caller\'s scope is a 404)',
+    request: { params: IdParamsSchema },
+    responses: { 200: jsonBody('The task', TaskSchema), ...problemResponses(400, 401, 403, 404) },
   });
   for (const [action, schema, summary] of [
     ['complete', TaskCompleteSchema, 'Complete a task with an outcome (logs an activity on the contact)'],
     ['snooze', TaskSnoozeSchema, 'Move a task\'s due time'],
-    ['reassign', TaskReassignSchema, 'Give the task to someone else (managers, sales ops, admins)'],
+    ['reassign', TaskReassignSchema, 'Give the task to someone else (a manager within their team, sales ops, admins)'],
   ] as const) {
     registry.registerPath({
       method: 'post', path: `/v1/tasks/{id}/${action}`, tags, summary,
@@ -48,34 +61,34 @@ export function toTaskView(task: Task, now = new Date()) {
     assigneeId: task.assigneeId,
     contactId: task.contactId,
     dealId: task.dealId,
-    source: { type: task.sourceType, ref: task.sourceRef },
+    source: { type: task.sourceType, ref: task.sourceRef, link: taskSourceLink(task.sourceType, task.sourceRef, task.sourceKey) },
     outcome: task.outcome,
     completedAt: task.completedAt?.toISOString() ?? null,
     createdAt: task.createdAt.toISOString(),
   };
 }
 
-export function tasksRouter({ prisma }: ApiDeps): Router {
+export function tasksRouter({ prisma }: ApiDeps, gateway: WorkflowGateway): Router {
   const router = Router();
 
   router.get('/', requireRole(...taskRoles), async (req, res) => {
     const query = parseQuery(TaskListQuerySchema, req);
-    const principal = principalOf(req);
-    const assigneeId = principal.role === 'rep' || query.assigneeId === 'me' ? ownUserId(req) : query.assigneeId;
-    const cursor = decodeCursor(query.cursor);
-    const rows = await prisma.task.findMany({
-      where: {
-        status: query.status,
-        ...(assigneeId ? { assigneeId } : {}),
-        ...(query.contactId ? { contactId: query.contactId } : {}),
-        ...(query.dueBefore ? { dueAt: { lt: new Date(query.dueBefore) } } : {}),
-        ...(cursor ? { OR: [{ dueAt: { gt: cursor.at } }, { dueAt: cursor.at, id: { gt: cursor.id } }] } : {}),
-      },
-      orderBy: [{ dueAt: 'asc' }, { id: 'asc' }],
-      take: query.limit + 1,
-    });
+    const rows = await listTasks(prisma, principalOf(req), query, decodeCursor(query.cursor));
     const now = new Date();
     res.json(page(rows.map((task) => toTaskView(task, now)), query.limit, (task) => ({ at: new Date(task.dueAt), id: task.id })));
+  });
+
+  router.post('/', requireRole(...taskRoles), async (req, res) => {
+    const input = parseBody(TaskCreateSchema, req);
+    const task = await createManualTask(prisma, principalOf(req), input, String(req.id));
+    res.status(201).location(`/v1/tasks/${task.id}`).json(toTaskView(task));
+  });
+
+  router.get('/:id', requireRole(...taskRoles), async (req, res) => {
+    const { id } = parseParams(IdParamsSchema, req);
+    const task = await findVisibleTask(prisma, principalOf(req), id);
+    if (!task) throw new NotFoundError('Task', id);
+    res.json(toTaskView(task));
   });
 
   router.post('/:id/complete', requireRole(...taskRoles), async (req, res) => {
@@ -98,6 +111,8 @@ export function tasksRouter({ prisma }: ApiDeps): Router {
       }
       return completed;
     });
+    // A call step of a sequence waits for this; it also re-reads the task daily should this signal be lost.
+    if (task.sourceType === 'sequence' && task.sourceRef) await gateway.signalTaskCompleted(task.sourceRef, task.id);
     res.json(toTaskView(task));
   });
 
@@ -117,9 +132,11 @@ export function tasksRouter({ prisma }: ApiDeps): Router {
     const { id } = parseParams(IdParamsSchema, req);
     const body = parseBody(TaskReassignSchema, req);
     const task = await prisma.$transaction(async (tx) => {
-      await loadOwnOpenTask(tx, req, id);
-      const assignee = await tx.user.findFirst({ where: { id: body.assigneeId, active: true }, select: { id: true } });
-      if (!assignee) throw new ValidationError([{ field: 'assigneeId', message: 'is not an active user' }]);
+      const current = await loadOwnOpenTask(tx, req, id);
+      await assertMayAssignTo(tx, principalOf(req), body.assigneeId);
+      await tx.auditLog.create({
+        data: { actorType: 'api_key', actorId: principalOf(req).apiKeyId, action: 'task.reassigned', entityType: 'task', entityId: id, before: { assigneeId: current.assigneeId }, after: { assigneeId: body.assigneeId }, requestId: String(req.id) },
+      });
       return tx.task.update({ where: { id }, data: { assigneeId: body.assigneeId } });
     });
     res.json(toTaskView(task));
@@ -128,19 +145,12 @@ export function tasksRouter({ prisma }: ApiDeps): Router {
   return router;
 }
 
-/** Reps act only on their own tasks; a task that is not theirs looks like any missing task. */
+/** Callers act only on tasks in their scope (services/task-inbox.ts); any other task looks like a missing one. */
 async function loadOwnOpenTask(tx: Prisma.TransactionClient | PrismaClient, req: Request, id: string): Promise<Task> {
   const [task] = await (tx as Prisma.TransactionClient).$queryRaw<{ id: string }[]>`SELECT id FROM tasks WHERE id = ${id}::uuid FOR UPDATE`;
-  const row = task ? await tx.task.findUnique({ where: { id } }) : null;
-  const principal = principalOf(req);
-  if (!row || (principal.role === 'rep' && row.assigneeId !== principal.userId)) throw new NotFoundError('Task', id);
+  const row = task ? await findVisibleTask(tx, principalOf(req), id) : null;
+  if (!row) throw new NotFoundError('Task', id);
   if (row.status !== 'open') throw new ConflictError(`Task ${id} is already ${row.status}.`);
   return row;
-}
-
-function ownUserId(req: Request): string {
-  const { userId } = principalOf(req);
-  if (!userId) throw new HttpProblem(400, 'no-user', 'This API key acts for no user.', 'Use assigneeId=<uuid>, or a key created for a user, to list "my" tasks.');
-  return userId;
 }
 

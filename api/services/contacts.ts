@@ -3,13 +3,13 @@ import type { ContactListQuery, ContactCreate, ContactUpdate, ContactView } from
 import { Prisma, type PrismaClient } from '../../runtime/prisma';
 import type { Cursor } from '../pagination';
 
-const contactInclude = {
+export const contactInclude = {
   emails: { orderBy: [{ isPrimary: 'desc' }, { createdAt: 'asc' }] },
   phones: { orderBy: [{ isPrimary: 'desc' }, { createdAt: 'asc' }] },
   consents: true,
 } satisfies Prisma.ContactInclude;
 
-type ContactRow = Prisma.ContactGetPayload<{ include: typeof contactInclude }>;
+export type ContactRow = Prisma.ContactGetPayload<{ include: typeof contactInclude }>;
 
 export interface AuditContext {
   actorId: string;

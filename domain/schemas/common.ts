@@ -57,7 +57,7 @@ export const TagSchema = z
   .toLowerCase()
   .regex(/^[a-z0-9][a-z0-9_:-]{0,63}$/, 'must be 1-64 characters of a-z, 0-9, _, : or -');
 
-const customFieldKey = /^[a-zA-Z][a-zA-Z0-9_]{0,63}$/;
+export const customFieldKey = /^[a-zA-Z][a-zA-Z0-9_]{0,63}$/;
 export const CustomFieldValueSchema = z.union([z.string().max(2000), z.number(), z.boolean(), z.null()]);
 export const CustomFieldsSchema = z
   .record(z.string().regex(customFieldKey, 'custom field names start with a letter and use letters, digits and _'), CustomFieldValueSchema)

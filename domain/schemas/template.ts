@@ -38,6 +38,18 @@ export function isLocale(value: string): boolean {
 
 const LocaleSchema = z.string().max(35).refine(isLocale, 'must be a BCP 47 locale such as en-US or de-DE');
 
+/** A deal as messages and trigger texts see it; `idleDays` only in idle-deal notifications. */
+export const DealTemplateVariablesSchema = z.strictObject({
+  name: optionalText(200),
+  amount: z.number().nullable().optional(),
+  currency: optionalText(3),
+  stage: optionalText(200),
+  pipeline: optionalText(200),
+  expectedCloseDate: optionalText(10),
+  idleDays: z.number().int().nullable().optional(),
+});
+export type DealTemplateVariables = z.infer<typeof DealTemplateVariablesSchema>;
+
 /**
  * Every variable a template may use: the one declaration behind strict validation (a name not
  * listed here is an error at save and preview), the preview `data` body and the render context
@@ -60,6 +72,7 @@ export const TemplateContextSchema = z
       })
       .optional(),
     owner: z.strictObject({ name: optionalText(200), email: optionalText(320) }).nullable().optional(),
+    deal: DealTemplateVariablesSchema.nullable().optional().meta({ description: 'Set on messages about a deal (stage-move triggers, idle-deal notifications); null otherwise.' }),
     sender: z.strictObject({ company: optionalText(200), postalAddress: optionalText(500) }).optional(),
     links: z
       .strictObject({

@@ -38,6 +38,12 @@ describe('loadConfig', () => {
       QUIET_HOURS_END: '08:00',
       FREQUENCY_CAP_PER_7_DAYS: 5,
       FREQUENCY_CAP_POLICY: 'defer',
+      BULK_ENROLLMENT_PAGE_SIZE: 500,
+      OVERDUE_DIGEST_HOUR: 7,
+      OVERDUE_DIGEST_TIME_ZONE: 'UTC',
+      OVERDUE_DIGEST_TOP_N: 10,
+      DUPLICATE_AUDIT_HOUR: 2,
+      DUPLICATE_AUDIT_TIME_ZONE: 'UTC',
     });
   });
 

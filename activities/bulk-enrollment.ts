@@ -1,0 +1,119 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { EnrollmentRejection } from '../domain/enrollment-policy';
+import { NotFoundError } from '../domain/errors';
+import { SegmentFilterSchema } from '../domain/segment';
+import type { ActivityDeps } from './deps';
+import { enrollContact, loadEnrollmentTarget, type EnrollDeps, type EnrollmentTarget } from './enrollments';
+import { decodePosition, encodePosition, segmentPageWhere } from './segments';
+
+export interface BulkPageRequest {
+  jobId: string;
+  pageSize: number;
+}
+
+export interface BulkPageResult {
+  /** True once the segment is exhausted (the job is completed) or the job stopped running. */
+  done: boolean;
+  /** Contacts this call handled (0 when the page had already been counted by another attempt). */
+  processed: number;
+}
+
+export type BulkJobEnd = 'cancelled' | 'failed';
+
+/** Enrollments of one page run side by side: each is a few indexed queries and one workflow start. */
+const pageConcurrency = 8;
+/**
+ * A contact whose enrollment keeps failing counts as failed after this many attempts of its
+ * page, so one bad contact cannot hold the job forever. A page on which every contact fails is
+ * an outage (database or Temporal down), not a contact's fault: it is retried without limit.
+ */
+const attemptsBeforeCountingFailures = 5;
+
+export function createBulkEnrollmentActivities({ prisma }: Pick<ActivityDeps, 'prisma'>) {
+  return {
+    /**
+     * Enrolls the next page of the job's segment after its cursor, then adds the page's
+     * counts and moves the cursor in one conditional UPDATE (`WHERE cursor = <where this page
+     * started>`). A retried or concurrent attempt of the same page re-enrolls nobody (each
+     * contact's sourceKey `bulk:{jobId}:{contactId}` finds its enrollment) and counts the page
+     * once: the first commit moves the cursor, the others then match no row.
+     */
+    async enrollBulkPage({ jobId, pageSize }: BulkPageRequest): Promise<BulkPageResult> {
+      const context = Context.current();
+      const job = await prisma.bulkEnrollment.findUnique({ where: { id: jobId } });
+      if (!job) throw ApplicationFailure.nonRetryable(`Bulk enrollment ${jobId} does not exist.`, 'NotFoundError');
+      if (job.status !== 'running') return { done: true, processed: 0 };
+
+      const filter = SegmentFilterSchema.parse(job.filter);
+      const contacts = await prisma.contact.findMany({
+        where: segmentPageWhere(filter, job.createdAt, job.cursor ? decodePosition(job.cursor) : null),
+        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+        take: pageSize,
+        select: { id: true, createdAt: true },
+      });
+      if (contacts.length === 0) {
+        await prisma.bulkEnrollment.updateMany({ where: { id: jobId, status: 'running' }, data: { status: 'completed', finishedAt: new Date() } });
+        return { done: true, processed: 0 };
+      }
+
+      let target: EnrollmentTarget;
+      try {
+        target = await loadEnrollmentTarget(prisma, job.sequenceId);
+      } catch (error) {
+        if (error instanceof NotFoundError) throw ApplicationFailure.nonRetryable(error.message, 'NotFoundError');
+        throw error;
+      }
+      const deps: EnrollDeps = { prisma, temporal: context.client, taskQueue: context.info.taskQueue };
+      let enrolled = 0;
+      const skipReasons: Partial<Record<EnrollmentRejection, number>> = {};
+      const failures: Array<{ contactId: string; error: unknown }> = [];
+      await forEachConcurrently(contacts, pageConcurrency, async ({ id: contactId }) => {
+        try {
+          const result = await enrollContact(deps, { sequenceId: job.sequenceId, contactId, source: 'bulk', sourceRef: job.id, sourceKey: `bulk:${job.id}:${contactId}`, enrolledById: job.createdById }, target);
+          if (result.status === 'rejected') skipReasons[result.reason] = (skipReasons[result.reason] ?? 0) + 1;
+          else enrolled += 1;
+        } catch (error) {
+          failures.push({ contactId, error });
+        }
+        context.heartbeat();
+      });
+      if (failures.length > 0 && (failures.length === contacts.length || context.info.attempt < attemptsBeforeCountingFailures)) {
+        const [first] = failures;
+        const reason = first!.error instanceof Error ? first!.error.message : String(first!.error);
+        throw ApplicationFailure.retryable(`${failures.length} of ${contacts.length} enrollments of this page failed; first (contact ${first!.contactId}): ${reason}`, 'BulkPageIncomplete');
+      }
+      if (failures.length > 0) context.log.warn('bulk enrollment: contacts counted as failed', { jobId, contactIds: failures.map((failure) => failure.contactId) });
+
+      const skipped = Object.values(skipReasons).reduce((sum, count) => sum + count, 0);
+      const last = contacts[contacts.length - 1]!;
+      const counted = await prisma.$executeRaw`
+        UPDATE bulk_enrollments
+           SET enrolled = enrolled + ${enrolled},
+               skipped = skipped + ${skipped},
+               failed = failed + ${failures.length},
+               skip_reasons = skip_reasons || (
+                 SELECT coalesce(jsonb_object_agg(reason.key, coalesce((skip_reasons ->> reason.key)::int, 0) + reason.value::int), '{}'::jsonb)
+                   FROM jsonb_each_text(${JSON.stringify(skipReasons)}::jsonb) AS reason),
+               cursor = ${encodePosition(last)}
+         WHERE id = ${jobId}::uuid AND cursor IS NOT DISTINCT FROM ${job.cursor}`;
+      return { done: false, processed: counted === 1 ? contacts.length : 0 };
+    },
+
+    /** Marks a job that stopped early; one that completed or was already marked stays as it is. */
+    async finishBulkEnrollment({ jobId, status }: { jobId: string; status: BulkJobEnd }): Promise<void> {
+      await prisma.bulkEnrollment.updateMany({ where: { id: jobId, status: 'running' }, data: { status, finishedAt: new Date() } });
+    },
+  };
+}
+
+async function forEachConcurrently<T>(items: readonly T[], concurrency: number, run: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const item = items[next]!;
+      next += 1;
+      await run(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, lane));
+}

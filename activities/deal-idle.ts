@@ -1,0 +1,110 @@
+import { addBusinessDays } from '../domain/business-time';
+import { idleTaskDescription, idleTaskTitle } from '../domain/deal-idle';
+import { dealWorkflowId } from '../workflows/workflow-ids';
+import type { ActivityDeps } from './deps';
+import { createTaskActivities } from './tasks';
+
+/** What the deal workflow starts from. */
+export type DealStartFacts =
+  | { exists: false }
+  | {
+      exists: true;
+      status: 'open' | 'won' | 'lost';
+      stageId: string;
+      stageEnteredAt: string;
+      lastTouchAt: string;
+      rotting: boolean;
+      idleLimitDays: number | null;
+      stageClosed: boolean;
+      /** The DealStageChange that entered the current stage; null for the stage it was created in. */
+      stageEntryId: string | null;
+    };
+
+export interface IdleEscalationRequest {
+  dealId: string;
+  level: 1 | 2;
+  /** domain/deal-idle.ts idleStepKey: the task's source key. */
+  stepKey: string;
+  /** How long the deal has been idle, in business days. */
+  idleDays: number;
+}
+
+export type IdleEscalationOutcome =
+  | { status: 'escalated'; ownerId: string; taskId: string | null; assigneeId: string | null }
+  /** The deal is closed or deleted in the database although no signal said so yet: nothing is created. */
+  | { status: 'closed' | 'deleted' };
+
+/**
+ * The database side of the idle-deal ladder (domain/deal-idle.ts). Deadlines are computed here,
+ * not in the workflow, because business days depend on the owner's time zone and its tz data.
+ */
+export function createDealIdleActivities(deps: Pick<ActivityDeps, 'prisma'>) {
+  const { prisma } = deps;
+  const { createFollowUpTask } = createTaskActivities(deps);
+
+  return {
+    async loadDealFacts(dealId: string): Promise<DealStartFacts> {
+      const deal = await prisma.deal.findUnique({
+        where: { id: dealId },
+        include: { stage: { select: { idleLimitDays: true, isWon: true, isLost: true } } },
+      });
+      if (!deal || deal.deletedAt) return { exists: false };
+      const entry = await prisma.dealStageChange.findFirst({
+        where: { dealId, toStageId: deal.stageId },
+        orderBy: [{ changedAt: 'desc' }, { id: 'desc' }],
+        select: { id: true, fromStageId: true },
+      });
+      return {
+        exists: true,
+        status: deal.status,
+        stageId: deal.stageId,
+        stageEnteredAt: deal.stageEnteredAt.toISOString(),
+        lastTouchAt: deal.lastTouchAt.toISOString(),
+        rotting: deal.rotting,
+        idleLimitDays: deal.stage.idleLimitDays,
+        stageClosed: deal.stage.isWon || deal.stage.isLost,
+        // A creation record (no from-stage) is the creation itself, not a move into the stage.
+        stageEntryId: entry?.fromStageId ? entry.id : null,
+      };
+    },
+
+    /** `businessDays` business days after `from` in the deal owner's time zone. */
+    async idleDeadline(request: { dealId: string; from: string; businessDays: number }): Promise<string> {
+      const deal = await prisma.deal.findUnique({ where: { id: request.dealId }, select: { owner: { select: { timeZone: true } } } });
+      return addBusinessDays(new Date(request.from), request.businessDays, deal?.owner.timeZone ?? 'UTC').toISOString();
+    },
+
+    /** One rung: level 1 a task for the owner; level 2 a task for the owner's manager and the rotting flag. */
+    async escalateIdleDeal(request: IdleEscalationRequest): Promise<IdleEscalationOutcome> {
+      const deal = await prisma.deal.findUnique({
+        where: { id: request.dealId },
+        select: { name: true, status: true, deletedAt: true, contactId: true, stage: { select: { name: true } }, owner: { select: { id: true, name: true, managerId: true } } },
+      });
+      if (!deal || deal.deletedAt) return { status: 'deleted' };
+      if (deal.status !== 'open') return { status: 'closed' };
+      const assigneeId = request.level === 1 ? deal.owner.id : deal.owner.managerId;
+      let taskId: string | null = null;
+      if (assigneeId) {
+        ({ taskId } = await createFollowUpTask({
+          contactId: deal.contactId,
+          dealId: request.dealId,
+          assigneeId,
+          sourceKey: request.stepKey,
+          sourceRef: dealWorkflowId(request.dealId),
+          title: idleTaskTitle(request.level, request.idleDays, deal.stage.name, deal.owner.name),
+          description: idleTaskDescription(request.level, deal.name, request.idleDays),
+          businessDaysDue: 0,
+          type: request.level === 1 ? 'follow_up' : 'review',
+          priority: request.level === 1 ? 'normal' : 'high',
+        }));
+      }
+      if (request.level === 2) await prisma.deal.update({ where: { id: request.dealId }, data: { rotting: true } });
+      return { status: 'escalated', ownerId: deal.owner.id, taskId, assigneeId };
+    },
+
+    /** A touch or a stage change clears the flag the second rung set. */
+    async clearDealRotting(dealId: string): Promise<void> {
+      await prisma.deal.updateMany({ where: { id: dealId, rotting: true }, data: { rotting: false } });
+    },
+  };
+}

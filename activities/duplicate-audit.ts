@@ -1,0 +1,174 @@
+import { addBusinessDays } from '../domain/business-time';
+import { runDuplicateAuditPlan, type DuplicateAuditOptions, type DuplicateAuditSteps, type DuplicateAuditSummary } from '../domain/duplicate-audit-plan';
+import { blockingKeys, matchProfile, maxBlockSize, scoreBlock, type MatchProfile } from '../domain/matching';
+import { Prisma, type PrismaClient } from '../runtime/prisma';
+import type { ActivityDeps } from './deps';
+
+/**
+ * The duplicate audit's steps (domain/duplicate-audit-plan.ts). Each is safe to retry: keys
+ * are rewritten per page in one transaction, candidates are upserted on their pair, and a
+ * review task is created together with its pairs' assignment, under a business key.
+ */
+
+interface MatchRow {
+  id: string;
+  first_name: string | null;
+  last_name: string | null;
+  custom_fields: Record<string, unknown>;
+  company_id: string | null;
+  company_name: string | null;
+  company_domain: string | null;
+  country: string | null;
+  emails: string[];
+  phones: string[];
+  deleted: boolean;
+}
+
+/** What matching reads of contacts, in one query: addresses and company folded into each row. */
+function matchRows(prisma: PrismaClient | Prisma.TransactionClient, where: Prisma.Sql, limit: number): Promise<MatchRow[]> {
+  return prisma.$queryRaw<MatchRow[]>`
+    SELECT c.id, c.first_name, c.last_name, c.custom_fields, c.company_id, co.name AS company_name, co.domain AS company_domain, c.country,
+           c.deleted_at IS NOT NULL AS deleted,
+           COALESCE((SELECT array_agg(e.address ORDER BY e.is_primary DESC, e.created_at) FROM contact_emails e WHERE e.contact_id = c.id), '{}') AS emails,
+           COALESCE((SELECT array_agg(p.e164 ORDER BY p.is_primary DESC, p.created_at) FROM contact_phones p WHERE p.contact_id = c.id), '{}') AS phones
+    FROM contacts c LEFT JOIN companies co ON co.id = c.company_id
+    WHERE ${where}
+    ORDER BY c.id
+    LIMIT ${limit}`;
+}
+
+function profileOf(row: MatchRow): MatchProfile {
+  return matchProfile({
+    id: row.id,
+    firstName: row.first_name,
+    lastName: row.last_name,
+    emails: row.emails,
+    phones: row.phones,
+    companyId: row.company_id,
+    companyName: row.company_name,
+    companyDomain: row.company_domain,
+    country: row.country,
+    customFields: row.custom_fields,
+  });
+}
+
+export function createDuplicateAuditActivities({ prisma }: Pick<ActivityDeps, 'prisma'>) {
+  return {
+    /** Rewrites the blocking keys of one page of contacts; deleted and merged contacts lose theirs. */
+    async indexContactMatchKeys({ afterId, limit }: { afterId: string | null; limit: number }) {
+      const rows = await matchRows(prisma, afterId ? Prisma.sql`c.id > ${afterId}::uuid` : Prisma.sql`TRUE`, limit);
+      const keys: string[] = [];
+      const owners: string[] = [];
+      for (const row of rows) {
+        if (row.deleted) continue;
+        for (const key of blockingKeys(profileOf(row))) {
+          keys.push(key);
+          owners.push(row.id);
+        }
+      }
+      const ids = rows.map((row) => row.id);
+      await prisma.$transaction([
+        prisma.$executeRaw`DELETE FROM contact_match_keys WHERE contact_id = ANY(${ids}::uuid[])`,
+        prisma.$executeRaw`INSERT INTO contact_match_keys (key, contact_id) SELECT * FROM unnest(${keys}::text[], ${owners}::uuid[]) ON CONFLICT DO NOTHING`,
+      ]);
+      return { contacts: rows.length, keys: keys.length, nextAfterId: rows.length === limit ? rows[rows.length - 1]!.id : null };
+    },
+
+    /** Scores the pairs of one page of shared keys (blocks) and upserts them as this audit's candidates. */
+    async scoreDuplicateBlocks({ auditKey, afterKey, limit }: { auditKey: string; afterKey: string | null; limit: number }) {
+      const blocks = await prisma.$queryRaw<Array<{ key: string; size: number; ids: string[] }>>`
+        SELECT key, count(*)::int AS size, (array_agg(contact_id ORDER BY contact_id))[1:${maxBlockSize + 1}::int] AS ids
+        FROM contact_match_keys
+        WHERE key > ${afterKey ?? ''}
+        GROUP BY key
+        HAVING count(*) > 1
+        ORDER BY key
+        LIMIT ${limit}`;
+      const scored = blocks.filter((block) => block.size <= maxBlockSize);
+      const ids = [...new Set(scored.flatMap((block) => block.ids))];
+      const profiles = new Map<string, MatchProfile>();
+      for (const row of await matchRows(prisma, Prisma.sql`c.id = ANY(${ids}::uuid[]) AND c.deleted_at IS NULL`, ids.length)) profiles.set(row.id, profileOf(row));
+
+      // One pair often shares several keys (name and email): score it once.
+      const pairs = new Map<string, { a: string; b: string; score: number; reasons: string[] }>();
+      for (const block of scored) {
+        const members = block.ids.map((id) => profiles.get(id)).filter((profile): profile is MatchProfile => profile !== undefined);
+        for (const pair of scoreBlock(members)) {
+          pairs.set(`${pair.contactAId}|${pair.contactBId}`, { a: pair.contactAId, b: pair.contactBId, score: pair.score, reasons: pair.reasons });
+        }
+      }
+      if (pairs.size > 0) {
+        // A dismissed or merged pair keeps its status; only what the audit measures is refreshed.
+        await prisma.$executeRaw`
+          INSERT INTO duplicate_candidates (id, contact_a_id, contact_b_id, score, reasons, audit_key)
+          SELECT gen_random_uuid(), x.a, x.b, x.score, x.reasons, ${auditKey}
+          FROM jsonb_to_recordset(${JSON.stringify([...pairs.values()])}::jsonb) AS x(a uuid, b uuid, score float8, reasons text[])
+          ON CONFLICT (contact_a_id, contact_b_id) DO UPDATE
+            SET score = EXCLUDED.score, reasons = EXCLUDED.reasons, audit_key = EXCLUDED.audit_key, last_seen_at = now()`;
+      }
+      return {
+        blocks: blocks.length,
+        oversizedBlocks: blocks.length - scored.length,
+        pairs: pairs.size,
+        nextAfterKey: blocks.length === limit ? blocks[blocks.length - 1]!.key : null,
+      };
+    },
+
+    /** Open candidates this audit did not find again no longer look alike: they leave the review list. */
+    async retireUnseenDuplicateCandidates({ auditKey }: { auditKey: string }) {
+      const retired = await prisma.duplicateCandidate.deleteMany({ where: { status: 'open', auditKey: { not: auditKey } } });
+      return { retired: retired.count };
+    },
+
+    /**
+     * One review task for up to `batchSize` open pairs that no task holds yet, highest scores
+     * first, assigned to sales ops (an admin when there is none). The task and the assignment of
+     * its pairs commit together under the key `duplicate-review:{auditKey}:{batch}`, so a retry
+     * finds the task, and a later audit finds no unassigned pair to hand out twice.
+     */
+    async createDuplicateReviewTask({ auditKey, batch, batchSize }: { auditKey: string; batch: number; batchSize: number }) {
+      const sourceKey = `duplicate-review:${auditKey}:${batch}`;
+      return prisma.$transaction(async (tx) => {
+        const existing = await tx.task.findUnique({ where: { sourceKey }, select: { id: true } });
+        if (existing) return { taskId: existing.id, pairs: await tx.duplicateCandidate.count({ where: { reviewTaskId: existing.id } }) };
+        const reviewer = await findReviewer(tx);
+        if (!reviewer) return null;
+        const pairs = await tx.$queryRaw<Array<{ id: string }>>`
+          SELECT id FROM duplicate_candidates WHERE status = 'open' AND review_task_id IS NULL
+          ORDER BY score DESC, id LIMIT ${batchSize} FOR UPDATE SKIP LOCKED`;
+        if (pairs.length === 0) return null;
+        const task = await tx.task.create({
+          data: {
+            type: 'review',
+            title: `Review ${pairs.length} possible duplicate contact${pairs.length === 1 ? '' : 's'}`,
+            description: 'Each pair is listed by GET /v1/contacts/duplicates?reviewTaskId=<this task id>, with its score and reasons. Merge a pair with POST /v1/contacts/{id}/merge, or dismiss it with POST /v1/contacts/duplicates/{pairId}/dismiss when they are different people.',
+            dueAt: addBusinessDays(new Date(), 2, reviewer.timeZone),
+            assigneeId: reviewer.id,
+            sourceType: 'workflow',
+            sourceRef: auditKey,
+            sourceKey,
+          },
+        });
+        await tx.duplicateCandidate.updateMany({ where: { id: { in: pairs.map((pair) => pair.id) } }, data: { reviewTaskId: task.id } });
+        return { taskId: task.id, pairs: pairs.length };
+      });
+    },
+  } satisfies DuplicateAuditSteps;
+}
+
+/** The longest-standing active sales ops user, else the longest-standing admin. */
+async function findReviewer(tx: Prisma.TransactionClient): Promise<{ id: string; timeZone: string } | null> {
+  for (const role of ['sales_ops', 'admin'] as const) {
+    const user = await tx.user.findFirst({ where: { role, active: true }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], select: { id: true, timeZone: true } });
+    if (user) return user;
+  }
+  return null;
+}
+
+/**
+ * The whole audit over the contacts table without Temporal, through the same steps the
+ * workflow runs: for the import benchmark, which times it over the table an import produced.
+ */
+export function runDuplicateAudit(prisma: PrismaClient, options: Partial<DuplicateAuditOptions> = {}): Promise<DuplicateAuditSummary> {
+  return runDuplicateAuditPlan(createDuplicateAuditActivities({ prisma }), { auditKey: `direct:${new Date().toISOString()}`, ...options });
+}

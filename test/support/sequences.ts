@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import pino from 'pino';
+import { createActivities } from '../../activities';
+import { CaptureEmailProvider } from '../../activities/providers/capture-email';
+import { CaptureSmsProvider } from '../../activities/providers/capture-sms';
+import type { SendPolicy } from '../../activities/send-policy';
+import { TemplateRenderer } from '../../activities/templates';
+import { SequenceDefinitionSchema } from '../../domain/schemas/sequence';
+import type { Prisma } from '../../runtime/prisma';
+import { templatesRoot } from '../../runtime/worker';
+import { sequenceEnrollmentWorkflowType } from '../../workflows/enrollment-messages';
+import type { sequenceEnrollment, SequenceEnrollmentRunInput } from '../../workflows/sequence-enrollment';
+import { enrollmentWorkflowId } from '../../workflows/workflow-ids';
+import type { TestDatabase } from './database';
+import { requireTestEnv } from './test-env';
+
+/**
+ * Sequence rows and enrollment workflows for the time-skipping tests: rows written directly
+ * (the sequences API has its own tests), workflows started with the environment's client, a
+ * worker with capture providers and the real activities.
+ */
+
+/** A worker on `taskQueue` running in the background until `stop`. */
+export async function startSequenceWorker(env: TestWorkflowEnvironment, db: TestDatabase, taskQueue: string, sendPolicy?: SendPolicy): Promise<{ stop(): Promise<void> }> {
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: { codePath: requireTestEnv('workflowBundle') },
+    activities: createActivities({
+      prisma: db.prisma,
+      logger: pino({ level: 'silent' }),
+      emailProvider: new CaptureEmailProvider(),
+      smsProvider: new CaptureSmsProvider('+15005550006'),
+      templates: new TemplateRenderer(templatesRoot, db.prisma, { sender: { company: 'Touchpoint', postalAddress: '1 Example Street' } }),
+      emailFrom: { address: 'hello@example.com', name: 'Touchpoint' },
+      publicUrl: 'https://crm.example.com',
+      unsubscribe: { UNSUBSCRIBE_SECRET: 'sequence-test-secret-0123456789abcdef', PUBLIC_URL: 'https://crm.example.com', PORT: 3000, EMAIL_FROM: 'hello@example.com' },
+      ...(sendPolicy ? { sendPolicy } : {}),
+    }),
+  });
+  const running = worker.run();
+  return {
+    async stop() {
+      worker.shutdown();
+      await running;
+    },
+  };
+}
+
+/** A stored template with one version per entry; the last one is current. */
+export async function createTemplate(prisma: TestDatabase['prisma'], key: string, channel: 'email' | 'sms', versions: Array<{ subject?: string; html?: string; text?: string }>) {
+  return prisma.template.create({
+    data: {
+      key,
+      channel,
+      name: key,
+      currentVersion: versions.length,
+      versions: { create: versions.map((parts, index) => ({ version: index + 1, subject: parts.subject ?? null, html: parts.html ?? null, text: parts.text ?? null })) },
+    },
+  });
+}
+
+/** A contact with a valid email and phone and marketing consent on both channels. */
+export async function consentingContact(
+  prisma: TestDatabase['prisma'],
+  options: { firstName: string; ownerId?: string | null; timeZone?: string | null; companyId?: string | null },
+) {
+  const tag = randomUUID().slice(0, 8);
+  const now = new Date();
+  return prisma.contact.create({
+    data: {
+      firstName: options.firstName,
+      ownerId: options.ownerId ?? null,
+      timeZone: options.timeZone ?? null,
+      companyId: options.companyId ?? null,
+      emails: { create: { address: `${options.firstName.toLowerCase()}-${tag}@example.com`, isPrimary: true } },
+      phones: { create: { e164: `+1415${String(Math.floor(Math.random() * 9_000_000) + 1_000_000)}`, isPrimary: true } },
+      consents: { create: [{ channel: 'email', status: 'granted', source: 'test', at: now }, { channel: 'sms', status: 'granted', source: 'test', at: now }] },
+    },
+  });
+}
+
+/** A sequence whose versions are published as given (definitions go through the schema, so defaults apply). */
+export async function createSequence(prisma: TestDatabase['prisma'], versions: Array<{ definition: unknown; templatePins?: Record<string, number | 'file'> }>) {
+  return prisma.sequence.create({
+    data: {
+      name: `sequence ${randomUUID().slice(0, 8)}`,
+      latestVersion: versions.length,
+      publishedVersion: versions.length,
+      versions: {
+        create: versions.map((entry, index) => ({
+          version: index + 1,
+          status: 'published',
+          definition: SequenceDefinitionSchema.parse(entry.definition) as unknown as Prisma.InputJsonObject,
+          templatePins: entry.templatePins ?? {},
+          publishedAt: new Date(),
+        })),
+      },
+    },
+  });
+}
+
+/** Adds and publishes the next version, as an edit of a running sequence would. */
+export async function publishNextVersion(prisma: TestDatabase['prisma'], sequenceId: string, definition: unknown, templatePins: Record<string, number | 'file'> = {}) {
+  const sequence = await prisma.sequence.findUniqueOrThrow({ where: { id: sequenceId } });
+  const version = sequence.latestVersion + 1;
+  await prisma.sequenceVersion.create({
+    data: { sequenceId, version, status: 'published', definition: SequenceDefinitionSchema.parse(definition) as unknown as Prisma.InputJsonObject, templatePins, publishedAt: new Date() },
+  });
+  await prisma.sequence.update({ where: { id: sequenceId }, data: { latestVersion: version, publishedVersion: version } });
+  return version;
+}
+
+/** The Enrollment row as enrollContact writes it, then the workflow started as enrollContact starts it. */
+export async function enroll(
+  env: TestWorkflowEnvironment,
+  prisma: TestDatabase['prisma'],
+  taskQueue: string,
+  sequence: { id: string; publishedVersion: number | null },
+  contactId: string,
+  extra: Omit<SequenceEnrollmentRunInput, 'enrollmentId'> = {},
+) {
+  const workflowId = enrollmentWorkflowId(sequence.id, contactId);
+  const enrollment = await prisma.enrollment.create({
+    data: { sequenceId: sequence.id, version: sequence.publishedVersion!, contactId, status: 'active', activeKey: `${sequence.id}:${contactId}`, source: 'api', workflowId },
+  });
+  const handle = await env.client.workflow.start<typeof sequenceEnrollment>(sequenceEnrollmentWorkflowType, {
+    workflowId,
+    taskQueue,
+    args: [{ enrollmentId: enrollment.id, ...extra }],
+    memo: { enrollmentId: enrollment.id },
+  });
+  return { enrollment, handle, workflowId };
+}
