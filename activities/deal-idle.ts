@@ -9,13 +9,13 @@ export type DealStartFacts =
   | { exists: false }
   | {
       exists: true;
+      /** Won or lost by its status, or by the stage it is in. */
       status: 'open' | 'won' | 'lost';
       stageId: string;
       stageEnteredAt: string;
       lastTouchAt: string;
       rotting: boolean;
       idleLimitDays: number | null;
-      stageClosed: boolean;
       /** The DealStageChange that entered the current stage; null for the stage it was created in. */
       stageEntryId: string | null;
     };
@@ -31,8 +31,9 @@ export interface IdleEscalationRequest {
 
 export type IdleEscalationOutcome =
   | { status: 'escalated'; ownerId: string; taskId: string | null; assigneeId: string | null }
-  /** The deal is closed or deleted in the database although no signal said so yet: nothing is created. */
-  | { status: 'closed' | 'deleted' };
+  /** Closed in the database although no stage change said so (yet): nothing is created. */
+  | { status: 'closed'; dealStatus: 'won' | 'lost' }
+  | { status: 'deleted' };
 
 /**
  * The database side of the idle-deal ladder (domain/deal-idle.ts). Deadlines are computed here,
@@ -56,13 +57,12 @@ export function createDealIdleActivities(deps: Pick<ActivityDeps, 'prisma'>) {
       });
       return {
         exists: true,
-        status: deal.status,
+        status: deal.status !== 'open' ? deal.status : deal.stage.isWon ? 'won' : deal.stage.isLost ? 'lost' : 'open',
         stageId: deal.stageId,
         stageEnteredAt: deal.stageEnteredAt.toISOString(),
         lastTouchAt: deal.lastTouchAt.toISOString(),
         rotting: deal.rotting,
         idleLimitDays: deal.stage.idleLimitDays,
-        stageClosed: deal.stage.isWon || deal.stage.isLost,
         // A creation record (no from-stage) is the creation itself, not a move into the stage.
         stageEntryId: entry?.fromStageId ? entry.id : null,
       };
@@ -81,7 +81,7 @@ export function createDealIdleActivities(deps: Pick<ActivityDeps, 'prisma'>) {
         select: { name: true, status: true, deletedAt: true, contactId: true, stage: { select: { name: true } }, owner: { select: { id: true, name: true, managerId: true } } },
       });
       if (!deal || deal.deletedAt) return { status: 'deleted' };
-      if (deal.status !== 'open') return { status: 'closed' };
+      if (deal.status !== 'open') return { status: 'closed', dealStatus: deal.status };
       const assigneeId = request.level === 1 ? deal.owner.id : deal.owner.managerId;
       let taskId: string | null = null;
       if (assigneeId) {

@@ -140,7 +140,7 @@ export function createDuplicateAuditActivities({ prisma }: Pick<ActivityDeps, 'p
         const task = await tx.task.create({
           data: {
             type: 'review',
-            title: `Review ${pairs.length} possible duplicate contact${pairs.length === 1 ? '' : 's'}`,
+            title: `Review ${pairs.length} possible duplicate pair${pairs.length === 1 ? '' : 's'} of contacts`,
             description: 'Each pair is listed by GET /v1/contacts/duplicates?reviewTaskId=<this task id>, with its score and reasons. Merge a pair with POST /v1/contacts/{id}/merge, or dismiss it with POST /v1/contacts/duplicates/{pairId}/dismiss when they are different people.',
             dueAt: addBusinessDays(new Date(), 2, reviewer.timeZone),
             assigneeId: reviewer.id,

@@ -8,6 +8,7 @@ import { createEmailBounceActivities } from './email-bounces';
 import { createEmailSendingActivities } from './email-sending';
 import { createEnrollmentNotifyActivities } from './enrollment-notify';
 import { createEnrollmentActivities } from './enrollments';
+import { createImportActivities, type ImportDeps } from './import';
 import { createLeadRoutingActivities } from './lead-routing';
 import { createLifecycleActivities } from './lifecycle';
 import { createOverdueDigestActivities } from './overdue-digest';
@@ -21,7 +22,7 @@ import type { WebhookDeps } from './webhooks';
 
 export type { ActivityDeps } from './deps';
 
-export function createActivities(deps: ActivityDeps & MessagingDeps & WebhookDeps) {
+export function createActivities(deps: ActivityDeps & MessagingDeps & WebhookDeps & ImportDeps) {
   return {
     ...createContactActivities(deps),
     ...createLeadRoutingActivities(deps),
@@ -31,6 +32,7 @@ export function createActivities(deps: ActivityDeps & MessagingDeps & WebhookDep
     ...createSmsSendingActivities(deps),
     ...createEmailBounceActivities(deps),
     ...createDuplicateAuditActivities(deps),
+    ...createImportActivities(deps),
     ...createEnrollmentActivities(deps),
     ...createBulkEnrollmentActivities(deps),
     ...createSequenceRunActivities(deps),

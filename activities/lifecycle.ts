@@ -24,6 +24,8 @@ export interface LifecycleOutcome {
 export interface ApplyTrackedEventRequest {
   contactId: string;
   event: TrackedEventFact;
+  /** Workflow time of the step: the score decays to it, and a retry computes exactly the same score. */
+  appliedAt: string;
   /** Id for the lifecycle_changed Activity should the event change the stage; chosen by the workflow, so a retry writes the same row. */
   stageActivityId: string;
 }
@@ -48,7 +50,7 @@ const appliedEventSource = 'lifecycle';
  */
 export function createLifecycleActivities({ prisma }: Pick<ActivityDeps, 'prisma'>) {
   return {
-    async applyTrackedEvent({ contactId, event, stageActivityId }: ApplyTrackedEventRequest): Promise<LifecycleOutcome> {
+    async applyTrackedEvent({ contactId, event, appliedAt, stageActivityId }: ApplyTrackedEventRequest): Promise<LifecycleOutcome> {
       return prisma.$transaction(async (tx) => {
         const { count: firstTime } = await tx.inboundEvent.createMany({
           data: [{ source: appliedEventSource, externalId: event.eventId, contactId, activityId: event.activityId }],
@@ -66,7 +68,7 @@ export function createLifecycleActivities({ prisma }: Pick<ActivityDeps, 'prisma
         const { points } = pointsFor(scoringRules.map((rule) => ({ ...rule, match: rule.match as EventMatch })), facts);
         const score = points === 0
           ? null
-          : addPoints({ score: contact.score, asOf: contact.scoreAsOf }, points, { occurredAt: new Date(event.occurredAt), now: new Date() }, scoring.halfLifeDays);
+          : addPoints({ score: contact.score, asOf: contact.scoreAsOf }, points, { occurredAt: new Date(event.occurredAt), now: new Date(appliedAt) }, scoring.halfLifeDays);
         if (score) await tx.contact.update({ where: { id: contactId }, data: { score: score.snapshot.score, scoreAsOf: score.snapshot.asOf } });
 
         const move = stageMoveFor({

@@ -9,17 +9,29 @@ import { authenticate } from './middleware/auth';
 import { idempotency } from './middleware/idempotency';
 import { buildOpenApiDocument } from './openapi';
 import { HttpProblem, sendProblem, toProblem } from './problem';
+import { lifecycleRulesRouter, scoringRulesRouter } from './routes/automation-rules';
+import { contactDuplicatesRouter } from './routes/contact-duplicates';
+import { activitiesRouter } from './routes/activities';
 import { contactsRouter } from './routes/contacts';
+import { requiredFieldsRouter } from './routes/required-fields';
+import { dealsRouter } from './routes/deals';
 import { enrollmentsRouter } from './routes/enrollments';
+import { eventsRouter } from './routes/events';
 import { formsRouter } from './routes/forms';
+import { importsRouter } from './routes/imports';
 import { inboundEmailRouter } from './routes/inbound-email';
 import { messagesRouter } from './routes/messages';
 import { operationsRouter } from './routes/operations';
+import { pipelinesRouter } from './routes/pipelines';
+import { reportsRouter } from './routes/reports';
 import { sequencesRouter } from './routes/sequences';
+import { settingsRouter } from './routes/settings';
 import { routingRulesRouter } from './routes/routing-rules';
 import { tasksRouter } from './routes/tasks';
 import { templatesRouter } from './routes/templates';
+import { triggersRouter } from './routes/triggers';
 import { unsubscribeRouter } from './routes/unsubscribe';
+import { webhookDeliveriesRouter } from './routes/webhook-deliveries';
 import { sendGridWebhookRouter } from './routes/webhooks-sendgrid';
 import { twilioWebhookRouter } from './routes/webhooks-twilio';
 import { createWorkflowGateway } from './workflow-gateway';
@@ -79,13 +91,26 @@ export function createApp(deps: ApiDeps): express.Express {
   const authenticated = express.Router();
   authenticated.use(authenticate(prisma));
   authenticated.use(idempotency(prisma, (req) => `key:${req.principal?.apiKeyId ?? 'anonymous'}`));
+  authenticated.use('/contacts', contactDuplicatesRouter(deps, gateway));
   authenticated.use('/contacts', contactsRouter(deps, gateway));
+  authenticated.use('/imports', importsRouter(deps, gateway));
+  authenticated.use('/required-fields', requiredFieldsRouter(deps));
   authenticated.use('/tasks', tasksRouter(deps, gateway));
+  authenticated.use('/pipelines', pipelinesRouter(deps, gateway));
+  authenticated.use('/deals', dealsRouter(deps, gateway));
+  authenticated.use('/activities', activitiesRouter(deps, gateway));
+  authenticated.use('/reports', reportsRouter(deps));
   authenticated.use('/routing-rules', routingRulesRouter(deps));
   authenticated.use('/messages', messagesRouter(deps));
   authenticated.use('/templates', templatesRouter(deps));
   authenticated.use('/sequences', sequencesRouter(deps));
   authenticated.use(enrollmentsRouter(deps));
+  authenticated.use('/events', eventsRouter(deps, gateway));
+  authenticated.use('/scoring-rules', scoringRulesRouter(deps));
+  authenticated.use('/lifecycle-rules', lifecycleRulesRouter(deps));
+  authenticated.use('/settings', settingsRouter(deps));
+  authenticated.use('/triggers', triggersRouter(deps));
+  authenticated.use('/webhook-deliveries', webhookDeliveriesRouter(deps));
   app.use('/v1', authenticated);
 
   app.use((req: Request) => {
@@ -111,6 +136,8 @@ const otherBodyTypes: Array<{ prefix: string; types: string[] | 'any' }> = [
   // Inbound Parse checks the secret in its path first, so a wrong one is a 404 whatever the body.
   { prefix: '/v1/webhooks/sendgrid/inbound/', types: 'any' },
   { prefix: '/u/', types: 'any' },
+  // The import itself is a CSV body (its route insists); cancelling it may carry an empty JSON body.
+  { prefix: '/v1/imports', types: ['text/csv', 'application/json'] },
 ];
 
 /** Everything else is JSON. */

@@ -22,9 +22,17 @@ export function decodeCursor(raw: string | undefined): Cursor | undefined {
   return { at: date, id };
 }
 
-/** Fetch one row more than the limit to know whether another page exists. */
-export function page<T>(rows: T[], limit: number, cursorOf: (row: T) => Cursor): { data: T[]; nextCursor: string | null } {
+/**
+ * Fetch one row more than the limit to know whether another page exists. Lists in another
+ * order than time (duplicates by score) bring their own cursor and its encoder.
+ */
+export function page<T, C = Cursor>(
+  rows: T[],
+  limit: number,
+  cursorOf: (row: T) => C,
+  encode: (cursor: C) => string = encodeCursor as (cursor: C) => string,
+): { data: T[]; nextCursor: string | null } {
   const data = rows.slice(0, limit);
   const last = data[data.length - 1];
-  return { data, nextCursor: rows.length > limit && last ? encodeCursor(cursorOf(last)) : null };
+  return { data, nextCursor: rows.length > limit && last ? encode(cursorOf(last)) : null };
 }

@@ -21,7 +21,8 @@ import {
 } from '../workflows/deal-messages';
 import { contactMergedSignal, enrollmentEventSignal, taskCompletedSignal, type ContactMerged, type EnrollmentEvent } from '../workflows/enrollment-messages';
 import { ContactIdAttribute, LifecycleStageAttribute } from '../workflows/search-attributes';
-import { contactWorkflowId, dealWorkflowId } from '../workflows/workflow-ids';
+import type { contactImport } from '../workflows/contact-import';
+import { contactWorkflowId, dealWorkflowId, importWorkflowId } from '../workflows/workflow-ids';
 import type { ApiDeps } from './deps';
 
 /** The API's only doorway into Temporal: every start and signal goes through here. */
@@ -80,6 +81,16 @@ export function createWorkflowGateway({ temporal, config, metrics }: Pick<ApiDep
   }
 
   return {
+    /** Starts an uploaded import's batches; a second start of the same import keeps the first. */
+    async startContactImport(importId: string): Promise<void> {
+      await temporal.workflow.start<typeof contactImport>('contactImport', {
+        workflowId: importWorkflowId(importId),
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        args: [{ importId }],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      });
+    },
+
     /** Starts a new deal's workflow; one already running under its id is kept. */
     async startDeal(dealId: string): Promise<void> {
       await temporal.workflow.start<DealWorkflow>(dealWorkflowType, {

@@ -309,7 +309,7 @@ export function scorePair(a: MatchProfile, b: MatchProfile): PairScore {
     evidence.push({ weight: weights.name * names.similarity, reason: names.reasons.join(', ') });
     const organisation = [...a.orgs.keys()].find((key) => b.orgs.has(key));
     if (organisation) {
-      const how = names.similarity >= 0.9 ? 'same name' : 'similar name';
+      const how = names.similarity === 1 ? 'same name' : 'similar name';
       evidence.push({ weight: weights.nameAtSameOrganisation * names.similarity, reason: `${how} at same ${a.orgs.get(organisation)!}` });
     }
   }

@@ -6,7 +6,7 @@ import type { LifecycleStage } from './schemas/common';
  * before images alone, so the rules are testable without a database and the audit log can
  * say where each value came from. api/services/contact-merge.ts applies the decision.
  *
- * - Single values (name, owner, company, time zone): the newest non-empty value wins, newest
+ * - Single values (name, owner, company, time zone, country): the newest non-empty value wins, newest
  *   by the record's last update, unless the request picks the contact to take it from.
  * - source: the earliest record's, since it is where the person first came from.
  * - Custom fields: per field, as single values (pick one with `customFields.<name>`).
@@ -40,6 +40,7 @@ export interface MergeImage {
   companyId: string | null;
   source: string | null;
   timeZone: string | null;
+  country: string | null;
   lifecycleStage: LifecycleStage;
   score: number;
   scoreAsOf: Date | null;
@@ -54,7 +55,7 @@ export interface MergeImage {
 }
 
 /** Fields whose source contact a merge request may pick, besides `customFields.<name>`. */
-export const pickableFields = ['firstName', 'lastName', 'ownerId', 'companyId', 'source', 'timeZone'] as const;
+export const pickableFields = ['firstName', 'lastName', 'ownerId', 'companyId', 'source', 'timeZone', 'country'] as const;
 type PickableField = (typeof pickableFields)[number];
 
 const customFieldPick = /^customFields\.([a-zA-Z][a-zA-Z0-9_]{0,63})$/;
@@ -74,6 +75,7 @@ export interface MergedContact {
   companyId: string | null;
   source: string | null;
   timeZone: string | null;
+  country: string | null;
   lifecycleStage: LifecycleStage;
   score: number;
   scoreAsOf: Date | null;
@@ -150,6 +152,7 @@ export function decideMerge(survivor: MergeImage, losers: readonly MergeImage[],
     ownerId: single('ownerId'),
     companyId: single('companyId'),
     timeZone: single('timeZone'),
+    country: single('country'),
     source: choose<string>('source', (image) => image.source, earliestFirst, 'earliest'),
     lifecycleStage: furthest.lifecycleStage,
     score: highest.score,

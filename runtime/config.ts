@@ -94,6 +94,15 @@ const configSchema = z
     FREQUENCY_CAP_PER_7_DAYS: z.coerce.number().int().min(0).default(5),
     /** What happens to a send over the cap: wait until it fits, or skip it. */
     FREQUENCY_CAP_POLICY: z.enum(['defer', 'skip']).default('defer'),
+
+    // Outbound webhooks of stage-move triggers.
+    /** Hosts trigger webhooks may call over plain http (comma-separated, e.g. a local relay); all others need https. */
+    WEBHOOK_HTTP_ALLOWED_HOSTS: z
+      .string()
+      .default('')
+      .transform((value) => value.split(',').map((host) => host.trim().toLowerCase()).filter(Boolean)),
+    /** Longest wait for a webhook receiver's answer (ms); under the 30 s limit of the delivering activity. */
+    WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().max(25_000).default(10_000),
     /** Contacts per page of a bulk enrollment: one activity and one counted commit per page. */
     BULK_ENROLLMENT_PAGE_SIZE: z.coerce.number().int().min(1).max(5000).default(500),
 
@@ -110,6 +119,12 @@ const configSchema = z
     DUPLICATE_AUDIT_HOUR: z.coerce.number().int().min(0).max(23).default(2),
     /** IANA time zone of DUPLICATE_AUDIT_HOUR. */
     DUPLICATE_AUDIT_TIME_ZONE: z.string().refine(isValidTimeZone, 'must be an IANA time zone such as Europe/Berlin').default('UTC'),
+
+    // CSV imports (POST /v1/imports).
+    /** Largest CSV the API accepts, in MiB; the upload streams into PostgreSQL, so this bounds storage, not memory. */
+    IMPORT_MAX_MB: z.coerce.number().int().min(1).max(4096).default(200),
+    /** Rows per import batch: one activity and one transaction each (worker). */
+    IMPORT_BATCH_ROWS: z.coerce.number().int().min(1).max(50_000).default(5000),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.TEMPORAL_TLS_CERT_PATH) !== Boolean(env.TEMPORAL_TLS_KEY_PATH)) {

@@ -40,6 +40,8 @@ export async function createWorker({ config, prisma, logger, metrics, connection
     emailFrom: { address: config.EMAIL_FROM, name: config.EMAIL_FROM_NAME },
     publicUrl: publicUrl(config),
     unsubscribe: config,
+    webhooks: { httpAllowedHosts: config.WEBHOOK_HTTP_ALLOWED_HOSTS, timeoutMs: config.WEBHOOK_TIMEOUT_MS },
+    importBatchRows: config.IMPORT_BATCH_ROWS,
     sendPolicy: {
       smsQuietHours: config.QUIET_HOURS_ENABLED ? { start: config.QUIET_HOURS_START, end: config.QUIET_HOURS_END } : null,
       frequencyCap: config.FREQUENCY_CAP_PER_7_DAYS,

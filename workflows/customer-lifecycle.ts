@@ -26,7 +26,7 @@ export interface ReengagementTimer {
   /** quiet: waiting for afterDays without a purchase; at_risk: waiting for churnAfterDays. */
   phase: 'quiet' | 'at_risk';
   dueAt: string;
-  /** at_risk: the days it waits before churn, as recorded with the stage change. */
+  /** The length of this wait in days, recorded with the stage change it may lead to. */
   days: number;
   /** at_risk: the re-engagement enrollment, when one was made. */
   enrollmentId: string | null;
@@ -53,7 +53,7 @@ const deliveryEventNotices: Partial<Record<EmailDeliveryEvent['kind'], Enrollmen
 
 export async function applyTrackedEvent(ctx: Context, event: TrackedEventFact): Promise<void> {
   const { contactId, state, steps } = ctx;
-  const outcome = await steps.applyTrackedEvent({ contactId, event, stageActivityId: uuid4() });
+  const outcome = await steps.applyTrackedEvent({ contactId, event, appliedAt: new Date().toISOString(), stageActivityId: uuid4() });
   if (!outcome.exists) return;
   // What the contact did first, then the stage it led to: an enrollment that exits on a purchase
   // stops as `purchased` (converted), not as `lifecycle_reached`.
@@ -105,6 +105,12 @@ export async function onReengagementTimer(ctx: Context): Promise<void> {
   const { contactId, state, steps } = ctx;
   const timer = state.reengagement;
   if (!timer) return;
+  // Settings are read again: turned off, the timer lapses; a quiet period lengthened since it was armed waits longer.
+  const settings = await steps.loadReengagementSettings();
+  if (!settings.enabled || !state.lastPurchaseAt) {
+    state.reengagement = null;
+    return;
+  }
   if (timer.phase === 'at_risk') {
     const outcome = await steps.changeLifecycleStage({
       contactId,
@@ -117,12 +123,6 @@ export async function onReengagementTimer(ctx: Context): Promise<void> {
     return;
   }
 
-  // Settings are read again: a period lengthened since the timer was armed waits longer.
-  const settings = await steps.loadReengagementSettings();
-  if (!settings.enabled || !state.lastPurchaseAt) {
-    state.reengagement = null;
-    return;
-  }
   const due = daysAfter(new Date(state.lastPurchaseAt), settings.afterDays);
   if (due.getTime() > Date.now()) {
     state.reengagement = { ...timer, dueAt: due.toISOString() };

@@ -4,3 +4,5 @@ export { bulkEnrollment } from './bulk-enrollment';
 export { sequenceEnrollment } from './sequence-enrollment';
 export { duplicateAudit } from './duplicate-audit';
 export { overdueDigest } from './overdue-digest';
+export { dealLifecycle } from './deal-lifecycle';
+export { contactImport } from './contact-import';

@@ -101,9 +101,12 @@ const sends = proxyActivities<Activities>({
  */
 export async function sequenceEnrollment(input: SequenceEnrollmentRunInput): Promise<void> {
   const { enrollmentId } = input;
+  // Answerable from the first moment (the API may ask right after the start); the rest waits for the load.
+  let run: Run | null = null;
+  setHandler(progressQuery, () => (run ? progressOf(run) : { enrollmentId, status: 'active', currentStepKey: null, waitingUntil: null, stopReason: null, history: [] }));
   const loaded = await quick.loadEnrollment({ enrollmentId });
   if (loaded.status !== 'active' && loaded.status !== 'paused') return;
-  const run: Run = {
+  run = {
     enrollmentId,
     workflowId: workflowInfo().workflowId,
     loaded,
@@ -139,7 +142,6 @@ export async function sequenceEnrollment(input: SequenceEnrollmentRunInput): Pro
   setHandler(taskCompletedSignal, ({ taskId }) => {
     run.state.completedTaskIds = [...run.state.completedTaskIds, taskId].slice(-idsKept);
   });
-  setHandler(progressQuery, () => progressOf(run));
 
   // Status writes are chained so the row always ends with the latest decision, whatever order they finish in.
   let statusWrite: Promise<void> = Promise.resolve();
@@ -248,10 +250,15 @@ async function execute(run: Run, instruction: Instruction): Promise<number | nul
 
 type Recorder = (outcome: StepOutcome, next: number | null, extra?: { variant?: string; messageId?: string; taskId?: string; detail?: Record<string, unknown> }) => Promise<number | null>;
 
-/** Writes the step's row (once per visit) with where the enrollment goes next, and returns that. */
+/**
+ * Writes the step's row (once per visit) with where the enrollment goes next, and returns that.
+ * `at` is workflow time, which stands still within one workflow task; it is nudged a millisecond
+ * past the previous step's so an enrollment's steps always sort in the order they ran.
+ */
 function recorder(run: Run, instruction: Exclude<Instruction, { type: 'jump' }>, visit: number): Recorder {
   return async (outcome, next, extra = {}) => {
-    const at = new Date().toISOString();
+    const previous = run.state.history.at(-1);
+    const at = new Date(Math.max(Date.now(), previous ? Date.parse(previous.at) + 1 : 0)).toISOString();
     await quick.recordStep({
       enrollmentId: run.enrollmentId,
       sequenceId: run.loaded.sequenceId,

@@ -4,3 +4,4 @@ export const contactWorkflowId = (contactId: string): string => `contact:${conta
 export const enrollmentWorkflowId = (sequenceId: string, contactId: string): string => `enrollment:${sequenceId}:${contactId}`;
 export const bulkEnrollmentWorkflowId = (jobId: string): string => `bulk-enroll:${jobId}`;
 export const dealWorkflowId = (dealId: string): string => `deal:${dealId}`;
+export const importWorkflowId = (importId: string): string => `import:${importId}`;

@@ -2,6 +2,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../../domain/erro
 import type { ContactListQuery, ContactCreate, ContactUpdate, ContactView } from '../../domain/schemas/contact';
 import { Prisma, type PrismaClient } from '../../runtime/prisma';
 import type { Cursor } from '../pagination';
+import { assertLifecycleStageRequirements } from './required-fields';
 
 export const contactInclude = {
   emails: { orderBy: [{ isPrimary: 'desc' }, { createdAt: 'asc' }] },
@@ -28,6 +29,7 @@ export function toContactView(row: ContactRow): ContactView {
     companyId: row.companyId,
     source: row.source,
     timeZone: row.timeZone,
+    country: row.country,
     score: row.score,
     tags: row.tags,
     customFields: row.customFields as Record<string, unknown>,
@@ -67,6 +69,7 @@ export async function createContact(prisma: PrismaClient, input: ContactCreate, 
   return mapAddressConflicts(input, () =>
     prisma.$transaction(async (tx) => {
       await assertReferences(tx, input);
+      await assertLifecycleStageRequirements(tx, input.lifecycleStage, { ...input, source: input.source ?? 'api' });
       const row = await tx.contact.create({
         data: {
           firstName: input.firstName ?? null,
@@ -76,6 +79,7 @@ export async function createContact(prisma: PrismaClient, input: ContactCreate, 
           companyId: input.companyId ?? null,
           source: input.source ?? 'api',
           timeZone: input.timeZone ?? null,
+          country: input.country ?? null,
           tags: [...new Set(input.tags)],
           customFields: withoutNulls(input.customFields),
           emails: { create: input.emails.map((address, index) => ({ address, isPrimary: index === 0 })) },
@@ -103,6 +107,14 @@ export async function updateContact(prisma: PrismaClient, id: string, patch: Con
       if (emails.length === 0 && phones.length === 0) {
         throw new ValidationError([{ field: patch.emails ? 'emails' : 'phones', message: 'a contact needs at least one email address or phone number' }]);
       }
+      const customFields = { ...(before.customFields as Record<string, unknown>), ...patch.customFields };
+      if (patch.lifecycleStage && patch.lifecycleStage !== before.lifecycleStage) {
+        const value = <K extends keyof ContactUpdate & keyof typeof before>(field: K) => (patch[field] !== undefined ? patch[field] : before[field]);
+        await assertLifecycleStageRequirements(tx, patch.lifecycleStage, {
+          firstName: value('firstName'), lastName: value('lastName'), ownerId: value('ownerId'), companyId: value('companyId'),
+          source: value('source'), timeZone: value('timeZone'), country: value('country'), emails, phones, customFields,
+        });
+      }
       if (patch.emails) await replaceEmails(tx, id, patch.emails);
       if (patch.phones) await replacePhones(tx, id, patch.phones);
       // An address upserted above that belongs to another contact would have been moved: refuse.
@@ -120,8 +132,9 @@ export async function updateContact(prisma: PrismaClient, id: string, patch: Con
           ...(patch.companyId !== undefined ? { companyId: patch.companyId } : {}),
           ...(patch.source !== undefined ? { source: patch.source } : {}),
           ...(patch.timeZone !== undefined ? { timeZone: patch.timeZone } : {}),
+          ...(patch.country !== undefined ? { country: patch.country } : {}),
           ...(patch.tags ? { tags: [...new Set(patch.tags)] } : {}),
-          ...(patch.customFields ? { customFields: withoutNulls({ ...(before.customFields as Record<string, unknown>), ...patch.customFields }) } : {}),
+          ...(patch.customFields ? { customFields: withoutNulls(customFields) } : {}),
         },
         include: contactInclude,
       });
@@ -148,6 +161,9 @@ export async function deleteContact(prisma: PrismaClient, id: string, audit: Aud
     await tx.contactEmail.deleteMany({ where: { contactId: id } });
     await tx.contactPhone.deleteMany({ where: { contactId: id } });
     await tx.task.updateMany({ where: { contactId: id, status: 'open' }, data: { status: 'cancelled', outcome: 'contact deleted' } });
+    // A deleted contact is nobody's duplicate any more.
+    await tx.duplicateCandidate.deleteMany({ where: { status: 'open', OR: [{ contactAId: id }, { contactBId: id }] } });
+    await tx.contactMatchKey.deleteMany({ where: { contactId: id } });
     await tx.contact.update({ where: { id }, data: { deletedAt: new Date() } });
     await tx.auditLog.create({
       data: { actorType: 'api_key', actorId: audit.actorId, action: 'contact.deleted', entityType: 'contact', entityId: id, before: toContactView(before) as unknown as Prisma.InputJsonObject, requestId: audit.requestId },

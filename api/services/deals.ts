@@ -1,5 +1,6 @@
 import { ForbiddenError, NotFoundError, ValidationError, type FieldError } from '../../domain/errors';
 import { amountProblem, formatAmount, toHundredths } from '../../domain/money';
+import { missingRequiredFields, requiredFieldsError } from '../../domain/required-fields';
 import type { DealCreate, DealListQuery, DealUpdate, DealView } from '../../domain/schemas/deal';
 import type { Prisma, PrismaClient } from '../../runtime/prisma';
 import type { Principal } from '../middleware/auth';
@@ -204,12 +205,11 @@ function lostReasonProblems(stage: StageRow, lostReason: string | null | undefin
   return lostReason && !stage.isLost ? [{ field: 'lostReason', message: `only for a lost deal; stage "${stage.name}" is not the lost stage` }] : [];
 }
 
-/**
- * The deal-stage rules of required fields (which fields a deal needs before it may enter a
- * stage) come with the required-fields work; until then every stage takes every deal.
- */
-async function requiredFieldProblems(_tx: Prisma.TransactionClient, _stage: StageRow, _deal: Record<string, unknown>): Promise<FieldError[]> {
-  return [];
+/** The fields that sales ops require before a deal enters this stage and that the deal leaves empty. */
+async function requiredFieldProblems(tx: Prisma.TransactionClient, stage: StageRow, deal: Record<string, unknown>): Promise<FieldError[]> {
+  const rules = await tx.requiredFieldRule.findMany({ where: { stageId: stage.id }, select: { fields: true } });
+  const missing = missingRequiredFields(rules, deal);
+  return missing.length > 0 ? requiredFieldsError(missing, `entering stage "${stage.name}"`).errors : [];
 }
 
 /** Owner, contact and company must exist; the owner must also be within the caller's scope. */

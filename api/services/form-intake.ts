@@ -1,3 +1,4 @@
+import { companyMatchKey, workEmailDomain } from '../../domain/matching';
 import type { FormSubmission } from '../../domain/schemas/form-submission';
 import { Prisma, type PrismaClient } from '../../runtime/prisma';
 import type { Form } from '../../prisma/generated/client';
@@ -50,7 +51,7 @@ async function writeSubmission(tx: Tx, form: Form, submission: FormSubmission): 
     ? await tx.contactPhone.findUnique({ where: { e164: submission.phone }, select: { contactId: true } })
     : null;
   const existingId = byEmail?.contactId ?? byPhone?.contactId;
-  const companyId = submission.company ? await findOrCreateCompany(tx, submission.company) : undefined;
+  const companyId = submission.company ? await findOrCreateCompany(tx, submission.company, submission.email) : undefined;
   const now = new Date();
 
   let contactId: string;
@@ -133,13 +134,26 @@ async function writeSubmission(tx: Tx, form: Form, submission: FormSubmission): 
   return { contactId, activityId: activity.id, lifecycleStage, createdContact };
 }
 
-async function findOrCreateCompany(tx: Tx, name: string): Promise<string> {
-  const existing = await tx.company.findFirst({
-    where: { name: { equals: name, mode: 'insensitive' }, deletedAt: null },
-    select: { id: true },
-  });
-  if (existing) return existing.id;
-  const created = await tx.company.create({ data: { name } });
+/**
+ * The company a submitter named, found by its name without case, accents or legal form
+ * ("ACME Inc." finds "Acme"), else by the domain of a work email address, else created with
+ * that domain. Companies from before name keys existed are found by name and get their key.
+ */
+async function findOrCreateCompany(tx: Tx, name: string, email: string | undefined): Promise<string> {
+  const nameKey = companyMatchKey(name) || null;
+  const byKey = nameKey ? await tx.company.findFirst({ where: { nameKey, deletedAt: null }, orderBy: { createdAt: 'asc' }, select: { id: true } }) : null;
+  if (byKey) return byKey.id;
+  const domain = email ? workEmailDomain(email) : null;
+  const byDomain = domain ? await tx.company.findFirst({ where: { domain, deletedAt: null }, select: { id: true } }) : null;
+  if (byDomain) return byDomain.id;
+  const legacy = await tx.company.findFirst({ where: { name: { equals: name, mode: 'insensitive' }, nameKey: null, deletedAt: null }, select: { id: true } });
+  if (legacy) {
+    await tx.company.update({ where: { id: legacy.id }, data: { nameKey } });
+    return legacy.id;
+  }
+  // The domain's unique index is the dedupe key; a domain held by a deleted company stays with it.
+  const domainFree = domain && !(await tx.company.findUnique({ where: { domain }, select: { id: true } }));
+  const created = await tx.company.create({ data: { name, nameKey, domain: domainFree ? domain : null } });
   return created.id;
 }
 

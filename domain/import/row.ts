@@ -1,5 +1,6 @@
 import { isValidTimeZone } from '../business-time';
-import { normalizeCompanyName, normalizeCountryCode, normalizeDomain, normalizeEmail, normalizeName, normalizePhone, splitFullName } from '../normalize';
+import { normalizeCountryCode } from '../country';
+import { normalizeCompanyName, normalizeDomain, normalizeEmail, normalizeName, normalizePhone, splitFullName } from '../normalize';
 import { TagSchema, lifecycleStages, type LifecycleStage } from '../schemas/common';
 import { foldText } from '../matching';
 import type { ColumnMapping, ImportField } from './fields';

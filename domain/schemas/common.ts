@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { normalizeEmail, normalizeName, normalizePhone } from '../normalize';
+import { normalizeCountryCode } from '../country';
 import { isValidTimeZone } from '../business-time';
 
 export const lifecycleStages = ['lead', 'mql', 'sql', 'customer', 'at_risk', 'churned'] as const;
@@ -45,6 +46,18 @@ export const NameSchema = z
   .max(100)
   .transform(normalizeName)
   .pipe(z.string().min(1, 'must not be blank'));
+
+/** ISO 3166-1 alpha-2 from a code or a country name ("Germany", "deutschland", "de" -> "DE"). */
+export const CountrySchema = z
+  .string()
+  .max(100)
+  .transform((raw, ctx) => {
+    const result = normalizeCountryCode(raw);
+    if (result.ok) return result.value;
+    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(raw)} ${result.reason}` });
+    return z.NEVER;
+  })
+  .meta({ example: 'DE', description: 'Stored as an ISO 3166-1 alpha-2 code; country names are read too.' });
 
 export const TimeZoneSchema = z
   .string()

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  CountrySchema,
   CursorQuerySchema,
   CustomFieldsSchema,
   EmailSchema,
@@ -24,6 +25,7 @@ export const ContactCreateSchema = z
     companyId: IdSchema.optional(),
     source: z.string().trim().min(1).max(100).optional(),
     timeZone: TimeZoneSchema.optional(),
+    country: CountrySchema.optional(),
     tags: z.array(TagSchema).max(100).default([]),
     customFields: CustomFieldsSchema.default({}),
   })
@@ -48,6 +50,7 @@ export const ContactUpdateSchema = z
     companyId: IdSchema.nullable().optional(),
     source: z.string().trim().min(1).max(100).nullable().optional(),
     timeZone: TimeZoneSchema.nullable().optional(),
+    country: CountrySchema.nullable().optional(),
     tags: z.array(TagSchema).max(100).optional(),
     customFields: CustomFieldsSchema.optional().meta({ description: 'Merged into the existing fields; null removes a field.' }),
   })
@@ -82,6 +85,7 @@ export const ContactSchema = z
     companyId: IdSchema.nullable(),
     source: z.string().nullable(),
     timeZone: z.string().nullable(),
+    country: z.string().nullable(),
     score: z.number().int(),
     tags: z.array(z.string()),
     customFields: z.record(z.string(), z.unknown()),

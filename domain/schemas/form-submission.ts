@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CustomFieldValueSchema, EmailSchema, NameSchema, phoneForCountry } from './common';
 import type { FieldError } from '../errors';
-import { splitFullName } from '../normalize';
+import { normalizeCompanyName, splitFullName } from '../normalize';
 
 /** What a form's configuration says about its submissions (a subset of the Form row). */
 export interface FormRules {
@@ -18,7 +18,7 @@ const standardFields = {
   firstName: NameSchema,
   lastName: NameSchema,
   name: NameSchema.meta({ description: 'Full name, split into first and last name when those are absent.' }),
-  company: z.string().trim().min(1).max(200),
+  company: z.string().max(200).transform(normalizeCompanyName).pipe(z.string().min(1, 'must not be blank')),
   pageUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2000),
   referrer: z.string().max(2000),
   utmSource: z.string().trim().max(200),

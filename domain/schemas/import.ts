@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { normalizeCountryCode } from '../normalize';
+import { normalizeCountryCode } from '../country';
 import type { CsvDelimiter } from '../import/delimiter';
 import { ignoreField, parseMapEntry, type ColumnMapping, type ExplicitMapping } from '../import/fields';
 import { matchPolicies, type ImportConsent, type MatchPolicy } from '../import/plan';

@@ -58,7 +58,7 @@ function actionSchemas(policy: WebhookPolicy) {
         type: z.literal('webhook'),
         url: z.string().max(2000).meta({ example: 'https://hooks.example.com/touchpoint' }),
         body: z
-          .record(z.string(), z.json())
+          .record(z.string(), z.unknown())
           .optional()
           .meta({ description: 'The JSON to post; every string in it is Handlebars over the TriggerTextContext. Without it the standard event (TriggerWebhookEvent) is posted.' }),
       })

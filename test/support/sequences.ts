@@ -120,16 +120,25 @@ export async function enroll(
   taskQueue: string,
   sequence: { id: string; publishedVersion: number | null },
   contactId: string,
-  extra: Omit<SequenceEnrollmentRunInput, 'enrollmentId'> = {},
+  options: { enrollmentId?: string; input?: Omit<SequenceEnrollmentRunInput, 'enrollmentId'> } = {},
 ) {
   const workflowId = enrollmentWorkflowId(sequence.id, contactId);
   const enrollment = await prisma.enrollment.create({
-    data: { sequenceId: sequence.id, version: sequence.publishedVersion!, contactId, status: 'active', activeKey: `${sequence.id}:${contactId}`, source: 'api', workflowId },
+    data: {
+      ...(options.enrollmentId ? { id: options.enrollmentId } : {}),
+      sequenceId: sequence.id,
+      version: sequence.publishedVersion!,
+      contactId,
+      status: 'active',
+      activeKey: `${sequence.id}:${contactId}`,
+      source: 'api',
+      workflowId,
+    },
   });
   const handle = await env.client.workflow.start<typeof sequenceEnrollment>(sequenceEnrollmentWorkflowType, {
     workflowId,
     taskQueue,
-    args: [{ enrollmentId: enrollment.id, ...extra }],
+    args: [{ enrollmentId: enrollment.id, ...options.input }],
     memo: { enrollmentId: enrollment.id },
   });
   return { enrollment, handle, workflowId };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { normalizeDomain, normalizeEmail, normalizeName, normalizePhone, splitFullName } from '../../domain/normalize';
+import { normalizeCompanyName, normalizeDomain, normalizeEmail, normalizeName, normalizePhone, splitFullName } from '../../domain/normalize';
 
 describe('normalizeEmail', () => {
   it('lower-cases the whole address so the same person lands on the same key', () => {
@@ -254,8 +254,14 @@ describe('normalizeDomain', () => {
     expect(normalizeDomain('http://example.com:8080/login')).toBe('example.com');
   });
 
-  it('keeps subdomains other than www', () => {
-    expect(normalizeDomain('shop.example.co.uk')).toBe('shop.example.co.uk');
+  it('reduces a subdomain to the registrable domain by the public suffix list', () => {
+    expect(normalizeDomain('shop.example.co.uk')).toBe('example.co.uk');
+    expect(normalizeDomain('https://eu.mail.Acme.com/inbox')).toBe('acme.com');
+  });
+
+  it('keeps a site under a private suffix apart from its host\'s other customers', () => {
+    expect(normalizeDomain('acme.github.io')).toBe('acme.github.io');
+    expect(normalizeDomain('shop.acme.myshopify.com')).toBe('acme.myshopify.com');
   });
 
   it('trims surrounding whitespace', () => {
@@ -271,5 +277,12 @@ describe('normalizeDomain', () => {
     ['an IP address', '192.168.0.1'],
   ])('returns undefined for %s', (_kind, raw) => {
     expect(normalizeDomain(raw)).toBeUndefined();
+  });
+});
+
+describe('normalizeCompanyName', () => {
+  it('trims and collapses whitespace and keeps the case and legal form as written', () => {
+    expect(normalizeCompanyName('  Acme \t  GmbH & Co.  KG ')).toBe('Acme GmbH & Co. KG');
+    expect(normalizeCompanyName('eBay Inc.')).toBe('eBay Inc.');
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { pickNextRep, type RoutingCandidate } from '../../domain/routing';
+import { pickNextRep, routeLead, type LeadFacts, type RoutingCandidate, type RoutingInput, type RoutingRuleView } from '../../domain/routing';
 
 const rep = (id: string, openLeads = 0, leadCapacity: number | null = null): RoutingCandidate => ({ id, openLeads, leadCapacity });
 
@@ -99,5 +99,102 @@ describe('pickNextRep', () => {
     const pool = [rep('rep-c'), rep('rep-a'), rep('rep-b')];
     pickNextRep(pool, null);
     expect(pool.map((candidate) => candidate.id)).toEqual(['rep-c', 'rep-a', 'rep-b']);
+  });
+});
+
+describe('routeLead', () => {
+  const territory = (id: string, userIds: string[], lists: { countries?: string[]; regions?: string[] }): RoutingRuleView => ({
+    id, name: `territory ${id}`, kind: 'territory', countries: lists.countries ?? [], regions: lists.regions ?? [], userIds,
+  });
+  const roundRobin = (id: string, userIds: string[]): RoutingRuleView => ({ id, name: `team ${id}`, kind: 'round_robin', countries: [], regions: [], userIds });
+  const companyOwner: RoutingRuleView = { id: 'owner-rule', name: 'company owner', kind: 'company_owner', countries: [], regions: [], userIds: [] };
+  const lead = (facts: Partial<LeadFacts> = {}): LeadFacts => ({ country: null, region: null, companyOwnerId: null, ...facts });
+  const route = (input: Partial<RoutingInput> & { people: RoutingCandidate[] }) =>
+    routeLead({
+      lead: input.lead ?? lead(),
+      rules: input.rules ?? [],
+      users: new Map(input.people.map((person) => [person.id, person])),
+      defaultPool: input.defaultPool ?? input.people.map((person) => person.id),
+      cursors: input.cursors ?? {},
+    });
+
+  it('sends a lead whose country is in a territory to that territory\'s team, with the rule\'s own cursor', () => {
+    const decision = route({
+      lead: lead({ country: 'DE' }),
+      rules: [territory('dach', ['rep-b', 'rep-c'], { countries: ['DE', 'AT', 'CH'] })],
+      people: [rep('rep-a'), rep('rep-b'), rep('rep-c')],
+      cursors: { 'rule:dach': 'rep-b', reps: 'rep-c' },
+    });
+    expect(decision).toEqual({ ownerId: 'rep-c', rule: { id: 'dach', name: 'territory dach', kind: 'territory' }, pool: 'rule:dach' });
+  });
+
+  it('matches a territory by region, and a country rule covers every region of the country', () => {
+    const rules = [territory('west', ['rep-w'], { regions: ['US-CA', 'US-WA'] }), territory('us', ['rep-u'], { countries: ['US'] })];
+    const people = [rep('rep-w'), rep('rep-u')];
+    expect(route({ lead: lead({ country: 'US', region: 'US-CA' }), rules, people })?.ownerId).toBe('rep-w');
+    expect(route({ lead: lead({ country: 'US', region: 'US-NY' }), rules, people })?.ownerId).toBe('rep-u');
+  });
+
+  it('skips a territory the lead is not in and falls back to every rep', () => {
+    const decision = route({ lead: lead({ country: 'FR' }), rules: [territory('dach', ['rep-b'], { countries: ['DE'] })], people: [rep('rep-a'), rep('rep-b')] });
+    expect(decision).toEqual({ ownerId: 'rep-a', rule: null, pool: 'reps' });
+  });
+
+  it('gives the lead to the owner of the contact\'s company', () => {
+    const decision = route({ lead: lead({ companyOwnerId: 'rep-b', country: 'DE' }), rules: [companyOwner, territory('dach', ['rep-c'], { countries: ['DE'] })], people: [rep('rep-a'), rep('rep-b'), rep('rep-c')] });
+    expect(decision).toEqual({ ownerId: 'rep-b', rule: { id: 'owner-rule', name: 'company owner', kind: 'company_owner' }, pool: null });
+  });
+
+  it('passes over a company owner at capacity to the next rule', () => {
+    const decision = route({
+      lead: lead({ companyOwnerId: 'rep-b', country: 'DE' }),
+      rules: [companyOwner, territory('dach', ['rep-c'], { countries: ['DE'] })],
+      people: [rep('rep-a'), rep('rep-b', 3, 3), rep('rep-c')],
+    });
+    expect(decision?.ownerId).toBe('rep-c');
+    expect(decision?.rule?.kind).toBe('territory');
+  });
+
+  it('passes over a company owner who is no longer active (not among the users)', () => {
+    expect(route({ lead: lead({ companyOwnerId: 'gone' }), rules: [companyOwner], people: [rep('rep-a')] })).toEqual({ ownerId: 'rep-a', rule: null, pool: 'reps' });
+  });
+
+  it('skips team members at capacity and, when the whole team is full, moves on to the next rule', () => {
+    const people = [rep('rep-a'), rep('rep-b', 2, 2), rep('rep-c'), rep('rep-d', 1, 1)];
+    expect(route({ lead: lead({ country: 'DE' }), rules: [territory('dach', ['rep-b', 'rep-c'], { countries: ['DE'] })], people, cursors: { 'rule:dach': 'rep-a' } })?.ownerId).toBe('rep-c');
+    const full = route({ lead: lead({ country: 'DE' }), rules: [territory('dach', ['rep-b', 'rep-d'], { countries: ['DE'] }), roundRobin('team', ['rep-c'])], people });
+    expect(full).toEqual({ ownerId: 'rep-c', rule: { id: 'team', name: 'team team', kind: 'round_robin' }, pool: 'rule:team' });
+  });
+
+  it('rotates a round-robin rule through its team in id order, one lead each', () => {
+    const people = [rep('rep-a'), rep('rep-b'), rep('rep-c')];
+    const order: string[] = [];
+    let cursor: string | null = null;
+    for (let i = 0; i < 4; i += 1) {
+      const decision = route({ rules: [roundRobin('team', ['rep-c', 'rep-a'])], people, cursors: { 'rule:team': cursor } });
+      order.push(decision!.ownerId);
+      cursor = decision!.ownerId;
+    }
+    expect(order).toEqual(['rep-a', 'rep-c', 'rep-a', 'rep-c']);
+  });
+
+  it('never picks a team member who is not an active user', () => {
+    expect(route({ rules: [roundRobin('team', ['inactive', 'rep-b'])], people: [rep('rep-a'), rep('rep-b')] })?.ownerId).toBe('rep-b');
+  });
+
+  it('tries rules in the order given: the first that yields a user wins', () => {
+    const people = [rep('rep-a'), rep('rep-b')];
+    const rules = [roundRobin('first', ['rep-b']), roundRobin('second', ['rep-a'])];
+    expect(route({ rules, people })?.rule?.id).toBe('first');
+    expect(route({ rules: [...rules].reverse(), people })?.rule?.id).toBe('second');
+  });
+
+  it('returns null when no rule and no rep has capacity', () => {
+    expect(route({ lead: lead({ country: 'DE', companyOwnerId: 'rep-a' }), rules: [companyOwner, territory('dach', ['rep-a'], { countries: ['DE'] })], people: [rep('rep-a', 1, 1)] })).toBeNull();
+  });
+
+  it('uses the default pool, not every known user, for the fallback', () => {
+    // A manager on a rule's team is among the users but is not a rep, so the fallback skips them.
+    expect(route({ people: [rep('manager-m'), rep('rep-z')], defaultPool: ['rep-z'] })?.ownerId).toBe('rep-z');
   });
 });

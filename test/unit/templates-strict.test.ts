@@ -12,7 +12,7 @@ function htmlErrors(html: string): string[] {
 describe('strict checking reports undeclared names with line and column', () => {
   it('rejects an undeclared top-level name at its position', () => {
     expect(htmlErrors('<p>Hello</p>\n<p>  {{nickname}}</p>')).toEqual([
-      'html line 2, column 8: "nickname" is not a variable; the variables are contact, owner, sender, links, message',
+      'html line 2, column 8: "nickname" is not a variable; the variables are contact, owner, deal, sender, links, message',
     ]);
   });
 
@@ -56,7 +56,7 @@ describe('strict checking reports undeclared names with line and column', () => 
 
   it('does not mistake object built-ins for helpers or variables', () => {
     expect(htmlErrors('{{constructor}} {{toString contact}}')).toEqual([
-      'html line 1, column 3: "constructor" is not a variable; the variables are contact, owner, sender, links, message',
+      'html line 1, column 3: "constructor" is not a variable; the variables are contact, owner, deal, sender, links, message',
       expect.stringContaining('line 1, column 19: "toString" is not a helper'),
     ]);
   });

@@ -1,6 +1,6 @@
 -- Removed stages and pipelines are archived, not deleted: stage changes, closed deals and
 -- reports keep naming them. Names and positions stay unique among live rows only, which
--- needs partial unique indexes (Prisma's schema cannot declare them; see schema.prisma).
+-- needs partial unique indexes (Prisma's schema cannot declare them, see schema.prisma).
 
 -- AlterTable
 ALTER TABLE "pipelines" ADD COLUMN "archived_at" TIMESTAMPTZ(3);

@@ -1,0 +1,143 @@
+import { randomUUID } from 'node:crypto';
+import { snapshotKeys, type BatchPlan, type CompanyRef, type ContactSnapshot, type ImportConsent, type NewCompany, type PlannedContact } from '../../domain/import/plan';
+import type { Prisma } from '../../runtime/prisma';
+import { recordImportAudit, recordImportConsent } from './ledger';
+
+/**
+ * A batch's plan written set-based: a handful of statements per batch whatever its size, each
+ * over a JSON array of rows (jsonb_to_recordset). New addresses go in with ON CONFLICT DO
+ * NOTHING and are counted: an address someone else stored since the batch read its lookups
+ * fails the batch, and its retry matches that contact instead of creating a second one.
+ */
+
+/** Retryable: the next attempt reads the lookups again and sees the other writer's rows. */
+export class ConcurrentImportWrite extends Error {
+  constructor(what: string) {
+    super(`${what} was stored by someone else while the batch ran; the batch is retried`);
+    this.name = 'ConcurrentImportWrite';
+  }
+}
+
+type Tx = Prisma.TransactionClient;
+
+export interface WriteContext {
+  importId: string;
+  consent: ImportConsent | null;
+  at: Date;
+}
+
+export async function writePlan(db: Tx, plan: BatchPlan, context: WriteContext): Promise<void> {
+  const companyIds = await insertCompanies(db, plan.companies);
+  const companyId = (company: CompanyRef | null) => (company ? (companyIds.get(company.ref) ?? company.ref) : null);
+  const created = plan.contacts.filter((contact) => contact.isNew);
+  const changed = plan.contacts.filter((contact) => !contact.isNew);
+  if (created.length > 0) {
+    await db.$executeRaw`
+      INSERT INTO contacts (id, first_name, last_name, lifecycle_stage, company_id, source, time_zone, country, tags, custom_fields, created_at, updated_at)
+      SELECT x.id, x.first_name, x.last_name, x.lifecycle_stage::"LifecycleStage", x.company_id, x.source, x.time_zone, x.country,
+             ARRAY(SELECT jsonb_array_elements_text(x.tags)), x.custom_fields, ${context.at}, ${context.at}
+      FROM jsonb_to_recordset(${contactRows(created, companyId)}::jsonb) AS x(
+        id uuid, first_name text, last_name text, lifecycle_stage text, company_id uuid, source text, time_zone text, country text, tags jsonb, custom_fields jsonb)`;
+  }
+  if (changed.length > 0) {
+    await db.$executeRaw`
+      UPDATE contacts c
+      SET first_name = x.first_name, last_name = x.last_name, lifecycle_stage = x.lifecycle_stage::"LifecycleStage", company_id = x.company_id,
+          source = x.source, time_zone = x.time_zone, country = x.country, tags = ARRAY(SELECT jsonb_array_elements_text(x.tags)),
+          custom_fields = x.custom_fields, updated_at = ${context.at}
+      FROM jsonb_to_recordset(${contactRows(changed, companyId)}::jsonb) AS x(
+        id uuid, first_name text, last_name text, lifecycle_stage text, company_id uuid, source text, time_zone text, country text, tags jsonb, custom_fields jsonb)
+      WHERE c.id = x.id`;
+  }
+  await addAddresses(db, plan.contacts, context.at);
+  await recordImportConsent(db, plan.consentGrants, context);
+  await recordImportAudit(db, plan.changes, { importId: context.importId, at: context.at, companyId });
+}
+
+/** New companies; returns their ids by plan ref. */
+async function insertCompanies(db: Tx, companies: readonly NewCompany[]): Promise<Map<string, string>> {
+  const ids = new Map<string, string>();
+  if (companies.length === 0) return ids;
+  const rows = companies.map((company) => ({ id: randomUUID(), name: company.name, domain: company.domain, name_key: company.nameKey }));
+  rows.forEach((row, index) => ids.set(companies[index]!.ref, row.id));
+  const inserted = await db.$queryRaw<Array<{ id: string }>>`
+    INSERT INTO companies (id, name, domain, name_key, created_at, updated_at)
+    SELECT x.id, x.name, x.domain, x.name_key, now(), now()
+    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(id uuid, name text, domain text, name_key text)
+    ON CONFLICT (domain) DO NOTHING
+    RETURNING id`;
+  if (inserted.length < rows.length) throw new ConcurrentImportWrite('a company domain');
+  return ids;
+}
+
+function contactRows(contacts: readonly PlannedContact[], companyId: (company: CompanyRef | null) => string | null): string {
+  return JSON.stringify(
+    contacts.map(({ id, after }) => ({
+      id,
+      first_name: after.firstName,
+      last_name: after.lastName,
+      lifecycle_stage: after.lifecycleStage,
+      company_id: companyId(after.company),
+      source: after.source,
+      time_zone: after.timeZone,
+      country: after.country,
+      tags: after.tags,
+      custom_fields: after.customFields,
+    })),
+  );
+}
+
+/** Addresses a contact gained, and the primary flags of those whose primary changed. */
+async function addAddresses(db: Tx, contacts: readonly PlannedContact[], at: Date): Promise<void> {
+  for (const kind of ['emails', 'phones'] as const) {
+    const added: Array<{ contact_id: string; value: string; is_primary: boolean }> = [];
+    const primaries: Array<{ contact_id: string; value: string }> = [];
+    for (const { id, before, after } of contacts) {
+      const known = new Set(before?.[kind] ?? []);
+      for (const value of after[kind]) if (!known.has(value)) added.push({ contact_id: id, value, is_primary: !before && value === after[kind][0] });
+      if (before && after[kind][0] !== undefined && after[kind][0] !== before[kind][0]) primaries.push({ contact_id: id, value: after[kind][0]! });
+    }
+    if (added.length > 0) {
+      const inserted = kind === 'emails'
+        ? await db.$queryRaw<unknown[]>`
+            INSERT INTO contact_emails (id, contact_id, address, is_primary, created_at, updated_at)
+            SELECT gen_random_uuid(), x.contact_id, x.value, x.is_primary, ${at}, ${at}
+            FROM jsonb_to_recordset(${JSON.stringify(added)}::jsonb) AS x(contact_id uuid, value text, is_primary boolean)
+            ON CONFLICT (address) DO NOTHING RETURNING 1`
+        : await db.$queryRaw<unknown[]>`
+            INSERT INTO contact_phones (id, contact_id, e164, is_primary, created_at, updated_at)
+            SELECT gen_random_uuid(), x.contact_id, x.value, x.is_primary, ${at}, ${at}
+            FROM jsonb_to_recordset(${JSON.stringify(added)}::jsonb) AS x(contact_id uuid, value text, is_primary boolean)
+            ON CONFLICT (e164) DO NOTHING RETURNING 1`;
+      if (inserted.length < added.length) throw new ConcurrentImportWrite(kind === 'emails' ? 'an email address' : 'a phone number');
+    }
+    if (primaries.length > 0) {
+      const json = JSON.stringify(primaries);
+      if (kind === 'emails') {
+        await db.$executeRaw`
+          UPDATE contact_emails e SET is_primary = (e.address = x.value), updated_at = ${at}
+          FROM jsonb_to_recordset(${json}::jsonb) AS x(contact_id uuid, value text)
+          WHERE e.contact_id = x.contact_id AND e.is_primary <> (e.address = x.value)`;
+      } else {
+        await db.$executeRaw`
+          UPDATE contact_phones p SET is_primary = (p.e164 = x.value), updated_at = ${at}
+          FROM jsonb_to_recordset(${json}::jsonb) AS x(contact_id uuid, value text)
+          WHERE p.contact_id = x.contact_id AND p.is_primary <> (p.e164 = x.value)`;
+      }
+    }
+  }
+}
+
+/**
+ * Dry run: the contacts the batch would create or change, as they would be, under every key
+ * they would own, for the later batches of the same file to match.
+ */
+export async function rememberDryRun(db: Tx, importId: string, contacts: readonly PlannedContact[]): Promise<void> {
+  const rows = contacts.flatMap(({ id, after }) => snapshotKeys(after).map((key) => ({ key, contact_id: id, snapshot: after satisfies ContactSnapshot })));
+  if (rows.length === 0) return;
+  await db.$executeRaw`
+    INSERT INTO import_dry_run_contacts (import_id, key, contact_id, snapshot)
+    SELECT ${importId}::uuid, x.key, x.contact_id, x.snapshot
+    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(key text, contact_id uuid, snapshot jsonb)
+    ON CONFLICT (import_id, key) DO UPDATE SET contact_id = EXCLUDED.contact_id, snapshot = EXCLUDED.snapshot`;
+}

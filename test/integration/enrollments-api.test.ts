@@ -1,0 +1,225 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { enrollmentWorkflowId } from '../../workflows/workflow-ids';
+import { apiClient } from '../support/api-client';
+import { eventually, startTestStack, type TestStack } from '../support/stack';
+
+let stack: TestStack;
+let marketer: string;
+const call = apiClient({ get baseUrl() { return stack.baseUrl; } }, () => marketer);
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  marketer = await stack.keyFor('marketer');
+  await stack.startWorker();
+});
+afterAll(() => stack.close());
+
+interface EnrollmentReply {
+  id: string;
+  status: string;
+  version: number;
+  workflowId: string;
+  stopReason: string | null;
+  stopDetail: string | null;
+  reason?: string;
+  enrollmentId?: string;
+  detail?: string;
+}
+
+/** A week's wait first: enrollments stay active and their workflows idle on a timer. */
+async function publishedSequence(settings: Record<string, unknown> = {}, name = `seq ${randomUUID().slice(0, 6)}`): Promise<string> {
+  const reply = await call<{ id: string }>('POST', '/v1/sequences', {
+    body: { name, publish: true, definition: { steps: [{ key: 'pause', type: 'wait', duration: 'P7D' }, { key: 'hello', type: 'email', template: 'welcome' }], settings } },
+  });
+  expect(reply.status).toBe(201);
+  return reply.body.id;
+}
+
+async function contact(data: { tags?: string[]; lifecycleStage?: 'lead' | 'customer'; deletedAt?: Date } = {}) {
+  return stack.db.prisma.contact.create({ data: { firstName: 'Pat', emails: { create: { address: `pat-${randomUUID().slice(0, 8)}@example.com`, isPrimary: true } }, ...data } });
+}
+
+/** An enrollment that ended `daysAgo` days ago, as the enrollment workflow leaves it. */
+async function endedEnrollment(sequenceId: string, contactId: string, daysAgo: number) {
+  return stack.db.prisma.enrollment.create({
+    data: { sequenceId, contactId, version: 1, status: 'completed', stopReason: 'completed', source: 'api', workflowId: enrollmentWorkflowId(sequenceId, contactId), endedAt: new Date(Date.now() - daysAgo * 86_400_000) },
+  });
+}
+
+const enroll = (sequenceId: string, contactId: string, headers: Record<string, string> = {}) =>
+  call<EnrollmentReply>('POST', `/v1/sequences/${sequenceId}/enrollments`, { body: { contactId }, headers });
+
+describe('enrolling one contact', () => {
+  it('writes the enrollment on the published version and starts its workflow, whose memo names it', async () => {
+    const sequenceId = await publishedSequence();
+    const pat = await contact();
+    const reply = await enroll(sequenceId, pat.id);
+    expect(reply.status).toBe(201);
+    expect(reply.headers.get('location')).toBe(`/v1/enrollments/${reply.body.id}`);
+    expect(reply.body).toMatchObject({ status: 'active', version: 1, workflowId: `enrollment:${sequenceId}:${pat.id}`, source: 'api', contactId: pat.id });
+
+    const description = await stack.client.workflow.getHandle(reply.body.workflowId).describe();
+    expect(description.type).toBe('sequenceEnrollment');
+    expect(description.memo).toEqual({ enrollmentId: reply.body.id });
+    expect(description.typedSearchAttributes.getAll().find((pair) => pair.key.name === 'ContactId')?.value).toBe(pat.id);
+  });
+
+  it('answers 409 with the running enrollment while the contact is in the sequence, whatever the policy', async () => {
+    const sequenceId = await publishedSequence({ reenrollment: { policy: 'always' } });
+    const pat = await contact();
+    const first = await enroll(sequenceId, pat.id);
+    const second = await enroll(sequenceId, pat.id);
+    expect(second.status).toBe(409);
+    expect(second.body).toMatchObject({ type: '/problems/conflict', reason: 'active', enrollmentId: first.body.id });
+  });
+
+  it('lets exactly one of many simultaneous requests enroll the contact', async () => {
+    const sequenceId = await publishedSequence({ reenrollment: { policy: 'always' } });
+    const pat = await contact();
+    const replies = await Promise.all(Array.from({ length: 8 }, () => enroll(sequenceId, pat.id)));
+    expect(replies.map((reply) => reply.status).sort()).toEqual([201, 409, 409, 409, 409, 409, 409, 409]);
+    expect(await stack.db.prisma.enrollment.count({ where: { sequenceId, contactId: pat.id } })).toBe(1);
+  });
+
+  it('applies the re-enrollment policy to a contact that was in the sequence before', async () => {
+    const never = await publishedSequence();
+    const cooldown = await publishedSequence({ reenrollment: { policy: 'after_cooldown', cooldownDays: 7 } });
+    const always = await publishedSequence({ reenrollment: { policy: 'always' } });
+    const recent = await contact();
+    const longAgo = await contact();
+    for (const sequenceId of [never, cooldown, always]) await endedEnrollment(sequenceId, recent.id, 2);
+    await endedEnrollment(cooldown, longAgo.id, 8);
+
+    const refused = await enroll(never, recent.id);
+    expect(refused.status).toBe(422);
+    expect(refused.body).toMatchObject({ type: '/problems/enrollment-rejected', reason: 'not_reenrollable' });
+    const cooling = await enroll(cooldown, recent.id);
+    expect(cooling.status).toBe(422);
+    expect(cooling.body.reason).toBe('cooldown');
+    expect(cooling.body.detail).toMatch(/may enroll again from \d{4}-/);
+    expect((await enroll(cooldown, longAgo.id)).status).toBe(201);
+    expect((await enroll(always, recent.id)).status).toBe(201);
+  });
+
+  it('refuses suppressed contacts: by tag, by stage, while active in a listed sequence, and deleted ones', async () => {
+    const other = await publishedSequence();
+    const sequenceId = await publishedSequence({ suppression: { tags: ['do-not-mail'], lifecycleStages: ['customer'], activeInSequences: [other] } });
+    const tagged = await contact({ tags: ['do-not-mail'] });
+    const customer = await contact({ lifecycleStage: 'customer' });
+    const busy = await contact();
+    expect((await enroll(other, busy.id)).status).toBe(201);
+    const deleted = await contact({ deletedAt: new Date() });
+    const details = [];
+    for (const pat of [tagged, customer, busy, deleted]) {
+      const reply = await enroll(sequenceId, pat.id);
+      expect([reply.status, reply.body.reason]).toEqual([422, 'suppressed']);
+      details.push(reply.body.detail);
+    }
+    expect(details).toEqual([
+      'The contact has the suppressed tag "do-not-mail".',
+      'The contact is in the suppressed lifecycle stage customer.',
+      `The contact is active in sequence ${other}, which suppresses this one.`,
+      'The contact was deleted.',
+    ]);
+  });
+
+  it('refuses unpublished and archived sequences and unknown contacts, and 404s an unknown sequence', async () => {
+    const draft = await call<{ id: string }>('POST', '/v1/sequences', { body: { name: 'Draft', definition: { steps: [{ key: 'hello', type: 'email', template: 'welcome' }] } } });
+    const archived = await publishedSequence();
+    expect((await call('DELETE', `/v1/sequences/${archived}`)).status).toBe(204);
+    const pat = await contact();
+    expect((await enroll(draft.body.id, pat.id)).body.reason).toBe('unpublished');
+    expect((await enroll(archived, pat.id)).body.reason).toBe('archived');
+    const nobody = await enroll(archived.replace(/^.{8}/, '00000000'), pat.id);
+    expect(nobody.status).toBe(404);
+    const ghost = await enroll(await publishedSequence(), randomUUID());
+    expect([ghost.status, ghost.body.reason]).toEqual([422, 'contact_not_found']);
+    expect((await call('POST', `/v1/sequences/${archived}/enrollments`, { body: { contactId: 'x' } })).body.errors).toEqual([{ field: 'contactId', message: 'must be a UUID' }]);
+  });
+
+  it('starts the workflow of an enrollment whose row was written just before a crash: on a retry with the same Idempotency-Key, and when it blocks a new one', async () => {
+    const sequenceId = await publishedSequence({ reenrollment: { policy: 'always' } });
+    const principal = await stack.db.prisma.apiKey.findFirstOrThrow({ where: { name: 'test marketer' } });
+    const orphan = async (sourceKey: string | null) => {
+      const pat = await contact();
+      const row = await stack.db.prisma.enrollment.create({
+        data: { sequenceId, contactId: pat.id, version: 1, status: 'active', activeKey: `${sequenceId}:${pat.id}`, source: 'api', sourceKey, workflowId: enrollmentWorkflowId(sequenceId, pat.id) },
+      });
+      return { pat, row };
+    };
+
+    const retried = await orphan(`api:${principal.id}:retry-1`);
+    const reply = await enroll(sequenceId, retried.pat.id, { 'idempotency-key': 'retry-1' });
+    expect(reply.status).toBe(201);
+    expect(reply.body.id).toBe(retried.row.id);
+    expect((await stack.client.workflow.getHandle(retried.row.workflowId).describe()).memo).toEqual({ enrollmentId: retried.row.id });
+
+    const blocking = await orphan(null);
+    const conflict = await enroll(sequenceId, blocking.pat.id);
+    expect([conflict.status, conflict.body.enrollmentId]).toEqual([409, blocking.row.id]);
+    expect((await stack.client.workflow.getHandle(blocking.row.workflowId).describe()).memo).toEqual({ enrollmentId: blocking.row.id });
+  });
+
+  it('lets sales ops and managers read enrollments but not enroll', async () => {
+    const sequenceId = await publishedSequence();
+    const pat = await contact();
+    for (const role of ['sales_ops', 'manager'] as const) {
+      const key = await stack.keyFor(role);
+      expect((await call('POST', `/v1/sequences/${sequenceId}/enrollments`, { key, body: { contactId: pat.id } })).status).toBe(403);
+      expect((await call('GET', `/v1/sequences/${sequenceId}/enrollments`, { key })).status).toBe(200);
+    }
+    expect((await call('GET', `/v1/sequences/${sequenceId}/enrollments`, { key: stack.keys.rep })).status).toBe(403);
+  });
+});
+
+describe('reading and ending enrollments', () => {
+  it('lists a sequence\'s enrollments newest first, by status, page by page', async () => {
+    const sequenceId = await publishedSequence();
+    const ids = [];
+    for (let i = 0; i < 3; i += 1) ids.push((await enroll(sequenceId, (await contact()).id)).body.id);
+    await endedEnrollment(sequenceId, (await contact()).id, 1);
+    const first = await call('GET', `/v1/sequences/${sequenceId}/enrollments?status=active&limit=2`);
+    const second = await call('GET', `/v1/sequences/${sequenceId}/enrollments?status=active&limit=2&cursor=${String(first.body.nextCursor)}`);
+    expect([...first.body.data!, ...second.body.data!].map((row) => row.id)).toEqual(ids.reverse());
+    expect(second.body.nextCursor).toBeNull();
+    expect((await call('GET', `/v1/sequences/${sequenceId}/enrollments?status=completed`)).body.data).toHaveLength(1);
+  });
+
+  it('shows an enrollment with its steps and the workflow\'s live progress', async () => {
+    const sequenceId = await publishedSequence();
+    const created = await enroll(sequenceId, (await contact()).id);
+    const detail = await eventually(
+      () => call<{ progress: { currentStepKey: string | null; waitingUntil: string | null } | null; steps: unknown[] }>('GET', `/v1/enrollments/${created.body.id}`),
+      (reply) => reply.body.progress?.waitingUntil != null,
+    );
+    expect(detail.body.progress).toMatchObject({ enrollmentId: created.body.id, status: 'active', currentStepKey: 'pause' });
+    expect(detail.body).toMatchObject({ id: created.body.id, status: 'active', steps: [] });
+  });
+
+  it('unenrolls through the workflow with the reason given, and refuses an enrollment that already ended', async () => {
+    const sequenceId = await publishedSequence();
+    const created = await enroll(sequenceId, (await contact()).id);
+    await eventually(() => call<{ progress: unknown }>('GET', `/v1/enrollments/${created.body.id}`), (reply) => reply.body.progress !== null);
+    expect((await call('DELETE', `/v1/enrollments/${created.body.id}`)).status).toBe(422);
+    const reply = await call<EnrollmentReply>('DELETE', `/v1/enrollments/${created.body.id}`, { body: { reason: 'asked us to stop on the phone' } });
+    expect(reply.status).toBe(202);
+    const ended = await eventually(() => stack.db.prisma.enrollment.findUniqueOrThrow({ where: { id: created.body.id } }), (row) => row.status !== 'active');
+    expect(ended).toMatchObject({ status: 'exited', stopReason: 'unenrolled', stopDetail: 'asked us to stop on the phone', activeKey: null });
+    const again = await call('DELETE', `/v1/enrollments/${created.body.id}?reason=again`);
+    expect(again.status).toBe(409);
+    expect((await call<{ progress: unknown }>('GET', `/v1/enrollments/${created.body.id}`)).body.progress).toBeNull();
+  });
+
+  it('ends an enrollment whose workflow is not running directly, with the reason from the query', async () => {
+    const sequenceId = await publishedSequence();
+    const pat = await contact();
+    const row = await stack.db.prisma.enrollment.create({
+      data: { sequenceId, contactId: pat.id, version: 1, status: 'active', activeKey: `${sequenceId}:${pat.id}`, source: 'api', workflowId: enrollmentWorkflowId(sequenceId, pat.id) },
+    });
+    const reply = await call<EnrollmentReply>('DELETE', `/v1/enrollments/${row.id}?reason=${encodeURIComponent('cleanup')}`);
+    expect(reply.status).toBe(202);
+    expect(reply.body).toMatchObject({ status: 'exited', stopReason: 'unenrolled', stopDetail: 'cleanup' });
+    expect((await enroll(sequenceId, pat.id)).body.reason).toBe('not_reenrollable');
+  });
+});
