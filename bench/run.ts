@@ -7,6 +7,7 @@ import type { Scenario, ScenarioContext } from './lib/scenario';
  * its table; this prints the scenario's result as the last line, one JSON object.
  */
 const scenarios = {
+  deals: () => import('./scenarios/deals'),
   enroll: () => import('./scenarios/enroll'),
   ingest: () => import('./scenarios/ingest'),
   send: () => import('./scenarios/send'),

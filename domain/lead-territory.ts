@@ -1,11 +1,12 @@
 import { isSupportedCountry, parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { normalizeCountryCode } from './country';
 
 /**
  * Where a lead is, for territory routing: an ISO 3166-1 alpha-2 country and an ISO 3166-2
  * region (`US-CA`, `DE-BY`), from what the contact already carries, most explicit first:
- * - country: the contact's `country` column, else its custom field `country` (alpha-2, any
- *   case), else the country of a region code, else the country of its primary phone number
- *   (calling code and number plan);
+ * - country: the contact's `country` column, else its custom field `country` (a code or a
+ *   name, domain/country.ts), else the country of a region code, else the country of its
+ *   primary phone number (calling code and number plan);
  * - region: the custom field `region`, as `US-CA` or as `CA` with the country. Forms with
  *   custom fields and `PATCH /v1/contacts` can set it; nothing derives it.
  */
@@ -36,11 +37,10 @@ export function leadTerritory(source: TerritorySource): LeadTerritory {
   return { country, region };
 }
 
-/** An ISO 3166-1 alpha-2 code libphonenumber knows (the same list routing rules accept), upper-cased. */
-export function countryCode(value: unknown): string | null {
+function countryCode(value: unknown): string | null {
   if (typeof value !== 'string') return null;
-  const code = value.trim().toUpperCase();
-  return /^[A-Z]{2}$/.test(code) && isSupportedCountry(code) ? code : null;
+  const result = normalizeCountryCode(value);
+  return result.ok ? result.value : null;
 }
 
 export function isRegionCode(value: string): boolean {

@@ -90,7 +90,7 @@ export function routeLead({ lead, rules, users, defaultPool, cursors }: RoutingI
 }
 
 /** A region match is the more specific one; a country in the rule's list covers all its regions. */
-export function inTerritory(rule: Pick<RoutingRuleView, 'countries' | 'regions'>, lead: Pick<LeadFacts, 'country' | 'region'>): boolean {
+function inTerritory(rule: Pick<RoutingRuleView, 'countries' | 'regions'>, lead: Pick<LeadFacts, 'country' | 'region'>): boolean {
   return (lead.region !== null && rule.regions.includes(lead.region)) || (lead.country !== null && rule.countries.includes(lead.country));
 }
 

@@ -1,8 +1,9 @@
 /**
  * Where a task came from. Every task stores `sourceType`, a readable `sourceRef` and, for
  * automation, a unique `sourceKey`: the business key that makes a retried step find the task
- * it already created. The API derives a structured link from them, so automations build the
- * pair in this format (the functions below, or the same strings):
+ * it already created. The API derives a structured link from them, so whatever creates tasks
+ * stores the pair in this format (workflows/contact-lifecycle.ts, activities/trigger-actions.ts
+ * `triggerActionKey`, activities/sequence-run.ts `createSequenceTask`, the overdue digest):
  *
  * | sourceType | sourceRef                                                  | sourceKey                                          |
  * |------------|------------------------------------------------------------|----------------------------------------------------|
@@ -28,16 +29,6 @@ export interface TaskSource {
 
 export function manualTaskSource(creator: { userId: string | null; apiKeyId: string }): TaskSource {
   return { sourceType: 'manual', sourceRef: creator.userId ? `user:${creator.userId}` : `api-key:${creator.apiKeyId}`, sourceKey: null };
-}
-
-/** One task per trigger action per stage change (the TriggerRun key). */
-export function triggerTaskSource(action: { triggerId: string; stageChangeId: string; actionIndex: number }): TaskSource {
-  return { sourceType: 'trigger', sourceRef: `trigger:${action.triggerId}`, sourceKey: `trigger:${action.triggerId}:${action.stageChangeId}:${action.actionIndex}` };
-}
-
-/** One task per visit of a sequence task step. */
-export function sequenceTaskSource(step: { sequenceId: string; contactId: string; enrollmentId: string; stepKey: string; visit: number }): TaskSource {
-  return { sourceType: 'sequence', sourceRef: `enrollment:${step.sequenceId}:${step.contactId}`, sourceKey: `enrollment:${step.enrollmentId}:${step.stepKey}:${step.visit}` };
 }
 
 const uuid = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';

@@ -169,6 +169,8 @@ type StepResult = 'ok' | 'deal_gone';
 
 async function handleStageChange(run: Run, change: DealStageChanged): Promise<StepResult> {
   const { dealId, state } = run;
+  // Handled from now on: a redelivery arriving while its triggers run is ignored too.
+  state.handledStageChangeIds = [...state.handledStageChangeIds, change.stageChangeId].slice(-handledIdsKept);
   const match = await quickSteps.matchStageTriggers({ dealId, change });
   if (!match.deal) return 'deal_gone';
   for (const trigger of match.triggers) {
@@ -189,7 +191,6 @@ async function handleStageChange(run: Run, change: DealStageChanged): Promise<St
     rotting: false,
     status: match.toStage.isWon ? 'won' : match.toStage.isLost ? 'lost' : match.deal.status,
   } satisfies Partial<DealWorkflowState>);
-  state.handledStageChangeIds = [...state.handledStageChangeIds, change.stageChangeId].slice(-handledIdsKept);
   return 'ok';
 }
 

@@ -1,17 +1,7 @@
 import { z } from 'zod';
-import { countryCode, isRegionCode } from '../lead-territory';
+import { isRegionCode } from '../lead-territory';
 import { routingRuleKinds } from '../routing';
-import { IdSchema } from './common';
-
-const CountrySchema = z
-  .string()
-  .transform((value, ctx) => {
-    const code = countryCode(value);
-    if (code) return code;
-    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is not an ISO 3166-1 alpha-2 country code such as DE` });
-    return z.NEVER;
-  })
-  .meta({ example: 'DE' });
+import { CountrySchema, IdSchema } from './common';
 
 const RegionSchema = z
   .string()

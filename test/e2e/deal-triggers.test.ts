@@ -77,8 +77,10 @@ describe('stage-move triggers', () => {
     await handle.signal(dealStageChangedSignal, payload);
     await handle.signal(dealStageChangedSignal, payload);
 
-    await eventually(() => runsOf(trigger.id), (runs) => runs.length === 2);
-    await eventually(() => handle.query(dealStateQuery), (state) => state.pendingStageChanges.length === 0 && state.handledStageChangeIds.includes(change.id));
+    await eventually(() => handle.query(dealStateQuery), (state) => state.triggerActionsRun === 2 && state.pendingStageChanges.length === 0);
+    // The redelivered signals were dropped on arrival: two actions ran, not four.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(await handle.query(dealStateQuery)).toMatchObject({ triggerActionsRun: 2, stageEntryId: change.id, pendingStageChanges: [] });
     expect(await runsOf(trigger.id)).toMatchObject([
       { version: 1, dealId: deal.id, stageChangeId: change.id, actionIndex: 0, actionType: 'create_task', status: 'done' },
       { version: 1, dealId: deal.id, stageChangeId: change.id, actionIndex: 1, actionType: 'webhook', status: 'done' },
@@ -115,7 +117,7 @@ describe('stage-move triggers', () => {
       stageId: fixture.stage('Qualified').id,
       actions: [{ type: 'webhook', url: receiver.url('/flaky'), body: { text: '{{deal.name}} left {{stageChange.from}} for {{stageChange.to}}', deal: '{{deal.name}}' } }],
     }, 'flaky receiver');
-    receiver.answerNext(2, 503);
+    receiver.answerNext('/flaky', 2, 503);
     const deal = await createDeal('Pied Piper');
     expect((await move(deal.id, 'Negotiation')).status).toBe(200);
 
@@ -140,7 +142,7 @@ describe('stage-move triggers', () => {
         { type: 'update_field', target: 'contact', field: 'customFields.lostTo', value: 'competitor' },
       ],
     }, 'gone receiver');
-    receiver.answerNext(1, 410);
+    receiver.answerNext('/gone', 1, 410);
     const deal = await createDeal('Vandelay imports');
     expect((await call('PATCH', `/v1/deals/${deal.id}`, { body: { stageId: fixture.stage('Lost').id, lostReason: 'went with a competitor' } })).status).toBe(200);
 

@@ -12,10 +12,10 @@ export interface ReceivedWebhook {
 
 export interface WebhookReceiver {
   url(path?: string): string;
-  /** The next `count` calls get `status` (then 200 again, unless answerAlways says otherwise). */
-  answerNext(count: number, status: number): void;
-  /** The next `count` calls are recorded and never answered (the caller times out or dies waiting). */
-  holdNext(count: number): void;
+  /** The next `count` calls to `path` get `status` (then 200 again, unless answerAlways says otherwise). */
+  answerNext(path: string, count: number, status: number): void;
+  /** The next `count` calls to `path` are recorded and never answered (the caller times out or dies waiting). */
+  holdNext(path: string, count: number): void;
   answerAlways(status: number): void;
   received(path?: string): ReceivedWebhook[];
   close(): Promise<void>;
@@ -24,12 +24,13 @@ export interface WebhookReceiver {
 /** A customer's webhook endpoint on loopback: records every call with its raw body and answers as told. */
 export async function startWebhookReceiver(): Promise<WebhookReceiver> {
   const calls: ReceivedWebhook[] = [];
-  const queued = new FaultQueue<number | 'hold'>();
+  const queues = new Map<string, FaultQueue<number | 'hold'>>();
+  const queueOf = (path: string) => queues.get(path) ?? queues.set(path, new FaultQueue()).get(path)!;
   let otherwise = 200;
   const server = await listenOnLoopback(
     async (req, res) => {
       const body = await readBody(req);
-      const answer = queued.take() ?? otherwise;
+      const answer = queueOf(req.url ?? '/').take() ?? otherwise;
       const status = answer === 'hold' ? 0 : answer;
       calls.push({ path: req.url ?? '/', headers: req.headers, body, status });
       if (answer === 'hold') return;
@@ -39,8 +40,8 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
   );
   return {
     url: (path = '/hook') => `${server.url}${path}`,
-    answerNext: (count, status) => queued.failNext(count, status),
-    holdNext: (count) => queued.failNext(count, 'hold'),
+    answerNext: (path, count, status) => queueOf(path).failNext(count, status),
+    holdNext: (path, count) => queueOf(path).failNext(count, 'hold'),
     answerAlways: (status) => {
       otherwise = status;
     },

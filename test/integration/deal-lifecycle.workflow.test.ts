@@ -207,7 +207,7 @@ describe('stage-move triggers on the time-skipping server', () => {
     const toProposal = await recordStageChange(db.prisma, deal.id, 'Proposal', await now());
     await handle.signal(dealStageChangedSignal, toProposal);
     await handle.signal(dealStageChangedSignal, toProposal);
-    await eventually(() => handle.query(dealStateQuery), (state) => state.handledStageChangeIds.includes(toProposal.stageChangeId));
+    await eventually(() => handle.query(dealStateQuery), (state) => state.stageEntryId === toProposal.stageChangeId && state.triggerActionsRun === 2);
     expect(await db.prisma.task.findMany({ where: { dealId: deal.id } })).toMatchObject([
       { title: 'Send the proposal for Globex expansion to Ada', assigneeId: rita.id, type: 'email', priority: 'high', sourceType: 'trigger', sourceKey: `trigger:${trigger.id}:${toProposal.stageChangeId}:0` },
     ]);

@@ -53,7 +53,7 @@ describe('a worker killed in the middle of a trigger', () => {
     });
     expect(deal.status).toBe(201);
     // The first call never gets an answer: the worker is killed while it waits for it.
-    receiver.holdNext(1);
+    receiver.holdNext('/contracts', 1);
     expect((await call('PATCH', `/v1/deals/${deal.body.id}`, { body: { stageId: fixture.stage('Negotiation').id } })).status).toBe(200);
 
     const first = startWorker();

@@ -197,7 +197,9 @@ describe('exits', () => {
     const notice: EnrollmentNotice = { contactId: cleo.id, eventId, kind: 'replied' };
     const { signalled } = await new MockActivityEnvironment({}, { client: env.client }).run<[EnrollmentNotice], { signalled: number }, typeof notify.notifyEnrollments>(notify.notifyEnrollments, notice);
     expect(signalled).toBe(2);
-    await Promise.all([c.handle.result(), d.handle.result()]);
+    // Polled rather than awaiting results: that would let the test server skip Eve's wait too.
+    const ended = (id: string) => eventually(() => db.prisma.enrollment.findUniqueOrThrow({ where: { id } }), (row) => row.endedAt !== null);
+    await Promise.all([ended(c.enrollment.id), ended(d.enrollment.id)]);
 
     const cleoEnrollment = await db.prisma.enrollment.findUniqueOrThrow({ where: { id: c.enrollment.id } });
     expect(cleoEnrollment).toMatchObject({ status: 'exited', stopReason: 'replied', converted: true, activeKey: null, currentStepKey: 'three-days' });

@@ -22,8 +22,9 @@ describe('leadTerritory', () => {
     expect(territoryOf({ customFields: { country: ' ch ' }, phones: ['+4930123456'] }).country).toBe('CH');
   });
 
-  it('ignores a custom field country that is not an ISO alpha-2 code', () => {
-    expect(territoryOf({ customFields: { country: 'Germany' }, phones: ['+14155550123'] }).country).toBe('US');
+  it('reads a country name in the custom field, and ignores one that is no country', () => {
+    expect(territoryOf({ customFields: { country: 'Deutschland' }, phones: ['+14155550123'] }).country).toBe('DE');
+    expect(territoryOf({ customFields: { country: 'Atlantis' }, phones: ['+14155550123'] }).country).toBe('US');
     expect(territoryOf({ customFields: { country: 'XX' } }).country).toBeNull();
   });
 

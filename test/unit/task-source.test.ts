@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { manualTaskSource, sequenceTaskSource, taskSourceLink, triggerTaskSource, type TaskSource } from '../../domain/task-source';
+import { manualTaskSource, taskSourceLink, type TaskSource } from '../../domain/task-source';
 
 const ids = {
   user: '11111111-1111-4111-8111-111111111111',
@@ -22,16 +22,15 @@ describe('task source links', () => {
     expect(taskSourceLink('workflow', `contact:${ids.contact}`, `contact:${ids.contact}:first-follow-up`)).toEqual({ kind: 'workflow', workflowId: `contact:${ids.contact}` });
   });
 
-  it('links a trigger task to the trigger, the stage change and the action', () => {
-    const source = triggerTaskSource({ triggerId: ids.trigger, stageChangeId: ids.change, actionIndex: 2 });
-    expect(source).toEqual({ sourceType: 'trigger', sourceRef: `trigger:${ids.trigger}`, sourceKey: `trigger:${ids.trigger}:${ids.change}:2` });
-    expect(linkOf(source)).toEqual({ kind: 'trigger', triggerId: ids.trigger, stageChangeId: ids.change, actionIndex: 2 });
+  it('links a trigger task to the trigger, the stage change and the action, as the trigger actions store them', () => {
+    // activities/trigger-actions.ts: sourceRef names the trigger, the key is triggerActionKey.
+    const stored = { sourceType: 'trigger' as const, sourceRef: `trigger:${ids.trigger}`, sourceKey: `trigger:${ids.trigger}:${ids.change}:2` };
+    expect(linkOf(stored)).toEqual({ kind: 'trigger', triggerId: ids.trigger, stageChangeId: ids.change, actionIndex: 2 });
   });
 
   it('links a sequence task to the sequence, the enrollment and the step, as the sequence engine stores them', () => {
     // activities/sequence-run.ts: sourceRef is the enrollment workflow id, the key names enrollment, step and visit.
     const stored = { sourceType: 'sequence' as const, sourceRef: `enrollment:${ids.sequence}:${ids.contact}`, sourceKey: `enrollment:${ids.enrollment}:call-step:1` };
-    expect(sequenceTaskSource({ sequenceId: ids.sequence, contactId: ids.contact, enrollmentId: ids.enrollment, stepKey: 'call-step', visit: 1 })).toEqual(stored);
     expect(linkOf(stored)).toEqual({ kind: 'sequence', sequenceId: ids.sequence, workflowId: stored.sourceRef, enrollmentId: ids.enrollment, stepKey: 'call-step' });
   });
 

@@ -75,6 +75,6 @@ ALTER TABLE "import_row_errors" ADD CONSTRAINT "import_row_errors_import_id_fkey
 ALTER TABLE "import_dry_run_contacts" ADD CONSTRAINT "import_dry_run_contacts_import_id_fkey" FOREIGN KEY ("import_id") REFERENCES "imports"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
 
--- Hand-written: CSV chunks are read once and deleted when the import ends; storing them
--- uncompressed saves the TOAST compression on every upload and its decompression on every read.
+-- Hand-written: CSV chunks are read once and deleted when the import ends, so they are stored
+-- uncompressed: no TOAST compression on every upload, no decompression on every read.
 ALTER TABLE "import_chunks" ALTER COLUMN "data" SET STORAGE EXTERNAL;
