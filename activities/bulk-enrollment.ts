@@ -3,7 +3,7 @@ import type { EnrollmentRejection } from '../domain/enrollment-policy';
 import { NotFoundError } from '../domain/errors';
 import { SegmentFilterSchema } from '../domain/segment';
 import type { ActivityDeps } from './deps';
-import { enrollContact, loadEnrollmentTarget, type EnrollDeps, type EnrollmentTarget } from './enrollments';
+import { enrollContacts, loadEnrollmentTarget, type EnrollDeps, type EnrollmentTarget } from './enrollments';
 import { decodePosition, encodePosition, segmentPageWhere } from './segments';
 
 export interface BulkPageRequest {
@@ -20,8 +20,8 @@ export interface BulkPageResult {
 
 export type BulkJobEnd = 'cancelled' | 'failed';
 
-/** Enrollments of one page run side by side: each is a few indexed queries and one workflow start. */
-const pageConcurrency = 8;
+/** Enrollments of one page written and started side by side: each is one insert and one workflow start. */
+const pageConcurrency = 16;
 /**
  * A contact whose enrollment keeps failing counts as failed after this many attempts of its
  * page, so one bad contact cannot hold the job forever. A page on which every contact fails is
@@ -33,8 +33,8 @@ export function createBulkEnrollmentActivities({ prisma }: Pick<ActivityDeps, 'p
   return {
     /**
      * Enrolls the next page of the job's segment after its cursor, then adds the page's
-     * counts and moves the cursor in one conditional UPDATE (`WHERE cursor = <where this page
-     * started>`). A retried or concurrent attempt of the same page re-enrolls nobody (each
+     * counts and moves the cursor (and completes the job after its last page) in one
+     * conditional UPDATE (`WHERE cursor = <where this page started>`). A retried or concurrent attempt of the same page re-enrolls nobody (each
      * contact's sourceKey `bulk:{jobId}:{contactId}` finds its enrollment) and counts the page
      * once: the first commit moves the cursor, the others then match no row.
      */
@@ -45,12 +45,15 @@ export function createBulkEnrollmentActivities({ prisma }: Pick<ActivityDeps, 'p
       if (job.status !== 'running') return { done: true, processed: 0 };
 
       const filter = SegmentFilterSchema.parse(job.filter);
-      const contacts = await prisma.contact.findMany({
+      // One contact more than the page: without it, the last page is this one.
+      const found = await prisma.contact.findMany({
         where: segmentPageWhere(filter, job.createdAt, job.cursor ? decodePosition(job.cursor) : null),
         orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-        take: pageSize,
+        take: pageSize + 1,
         select: { id: true, createdAt: true },
       });
+      const contacts = found.slice(0, pageSize);
+      const lastPage = found.length <= pageSize;
       if (contacts.length === 0) {
         await prisma.bulkEnrollment.updateMany({ where: { id: jobId, status: 'running' }, data: { status: 'completed', finishedAt: new Date() } });
         return { done: true, processed: 0 };
@@ -64,18 +67,15 @@ export function createBulkEnrollmentActivities({ prisma }: Pick<ActivityDeps, 'p
         throw error;
       }
       const deps: EnrollDeps = { prisma, temporal: context.client, taskQueue: context.info.taskQueue };
+      const requests = contacts.map(({ id: contactId }) => ({ sequenceId: job.sequenceId, contactId, source: 'bulk' as const, sourceRef: job.id, sourceKey: `bulk:${job.id}:${contactId}`, enrolledById: job.createdById }));
+      const results = await enrollContacts(deps, target, requests, { concurrency: pageConcurrency, onSettled: () => context.heartbeat() });
       let enrolled = 0;
       const skipReasons: Partial<Record<EnrollmentRejection, number>> = {};
       const failures: Array<{ contactId: string; error: unknown }> = [];
-      await forEachConcurrently(contacts, pageConcurrency, async ({ id: contactId }) => {
-        try {
-          const result = await enrollContact(deps, { sequenceId: job.sequenceId, contactId, source: 'bulk', sourceRef: job.id, sourceKey: `bulk:${job.id}:${contactId}`, enrolledById: job.createdById }, target);
-          if (result.status === 'rejected') skipReasons[result.reason] = (skipReasons[result.reason] ?? 0) + 1;
-          else enrolled += 1;
-        } catch (error) {
-          failures.push({ contactId, error });
-        }
-        context.heartbeat();
+      results.forEach((result, index) => {
+        if (result.status === 'rejected') failures.push({ contactId: requests[index]!.contactId, error: result.reason });
+        else if (result.value.status === 'rejected') skipReasons[result.value.reason] = (skipReasons[result.value.reason] ?? 0) + 1;
+        else enrolled += 1;
       });
       if (failures.length > 0 && (failures.length === contacts.length || context.info.attempt < attemptsBeforeCountingFailures)) {
         const [first] = failures;
@@ -94,9 +94,11 @@ export function createBulkEnrollmentActivities({ prisma }: Pick<ActivityDeps, 'p
                skip_reasons = skip_reasons || (
                  SELECT coalesce(jsonb_object_agg(reason.key, coalesce((skip_reasons ->> reason.key)::int, 0) + reason.value::int), '{}'::jsonb)
                    FROM jsonb_each_text(${JSON.stringify(skipReasons)}::jsonb) AS reason),
-               cursor = ${encodePosition(last)}
+               cursor = ${encodePosition(last)},
+               status = CASE WHEN ${lastPage} AND status = 'running' THEN 'completed' ELSE status END,
+               finished_at = CASE WHEN ${lastPage} AND status = 'running' THEN now() ELSE finished_at END
          WHERE id = ${jobId}::uuid AND cursor IS NOT DISTINCT FROM ${job.cursor}`;
-      return { done: false, processed: counted === 1 ? contacts.length : 0 };
+      return { done: lastPage && counted === 1, processed: counted === 1 ? contacts.length : 0 };
     },
 
     /** Marks a job that stopped early; one that completed or was already marked stays as it is. */
@@ -104,16 +106,4 @@ export function createBulkEnrollmentActivities({ prisma }: Pick<ActivityDeps, 'p
       await prisma.bulkEnrollment.updateMany({ where: { id: jobId, status: 'running' }, data: { status, finishedAt: new Date() } });
     },
   };
-}
-
-async function forEachConcurrently<T>(items: readonly T[], concurrency: number, run: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const item = items[next]!;
-      next += 1;
-      await run(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, lane));
 }

@@ -68,50 +68,91 @@ export async function loadEnrollmentTarget(prisma: PrismaClient, sequenceId: str
 
 const liveStatuses = ['active', 'paused'] as const;
 
-export async function enrollContact(deps: EnrollDeps, request: EnrollRequest, preloaded?: EnrollmentTarget): Promise<EnrollResult> {
+export async function enrollContact(deps: EnrollDeps, request: EnrollRequest): Promise<EnrollResult> {
+  const [outcome] = await enrollContacts(deps, await loadEnrollmentTarget(deps.prisma, request.sequenceId), [request]);
+  if (outcome!.status === 'rejected') throw outcome!.reason;
+  return outcome!.value;
+}
+
+/**
+ * Enrolls contacts of one sequence: what they did before is read for all of them at once (a
+ * bulk page is a few queries, not a few per contact), then each is decided, written and
+ * started on its own, `concurrency` at a time. One contact's failure is its own settled result.
+ */
+export async function enrollContacts(
+  deps: EnrollDeps,
+  target: EnrollmentTarget,
+  requests: readonly EnrollRequest[],
+  options: { concurrency?: number; onSettled?: () => void } = {},
+): Promise<Array<PromiseSettledResult<EnrollResult>>> {
   const { prisma } = deps;
-  if (request.sourceKey) {
-    const earlier = await prisma.enrollment.findUnique({ where: { sourceKey: request.sourceKey } });
+  const sequenceId = target.sequence.id;
+  if (requests.some((request) => request.sequenceId !== sequenceId)) throw new Error('enrollContacts takes requests of one sequence');
+  const sourceKeys = requests.flatMap((request) => (request.sourceKey ? [request.sourceKey] : []));
+  const contactIds = [...new Set(requests.map((request) => request.contactId))];
+  const suppressing = target.settings?.suppression.activeInSequences.filter((id) => id !== sequenceId) ?? [];
+  const [earlierByKey, contacts, enrollments] = await Promise.all([
+    sourceKeys.length > 0 ? prisma.enrollment.findMany({ where: { sourceKey: { in: sourceKeys } } }) : [],
+    prisma.contact.findMany({ where: { id: { in: contactIds } }, select: { id: true, deletedAt: true, tags: true, lifecycleStage: true } }),
+    prisma.enrollment.findMany({
+      where: {
+        contactId: { in: contactIds },
+        OR: [{ sequenceId }, ...(suppressing.length > 0 ? [{ sequenceId: { in: suppressing }, status: { in: [...liveStatuses] } }] : [])],
+      },
+      select: { id: true, sequenceId: true, contactId: true, status: true, endedAt: true, workflowId: true },
+    }),
+  ]);
+  const now = new Date();
+
+  const enrollOne = async (request: EnrollRequest): Promise<EnrollResult> => {
+    const earlier = earlierByKey.find((row) => row.sourceKey === request.sourceKey);
     if (earlier) {
       await ensureEnrollmentWorkflow(deps, earlier);
       return { status: 'already_enrolled', enrollmentId: earlier.id };
     }
-  }
+    const own = enrollments.filter((enrollment) => enrollment.contactId === request.contactId);
+    const decision = enrollmentDecision({
+      sequence: target.sequence,
+      settings: target.settings,
+      contact: contacts.find((contact) => contact.id === request.contactId) ?? null,
+      earlier: own.filter((enrollment) => enrollment.sequenceId === sequenceId),
+      activeInSuppressing: own.filter((enrollment) => enrollment.sequenceId !== sequenceId).map((enrollment) => enrollment.sequenceId),
+      now,
+    });
+    if (!decision.enroll) {
+      const { reason, detail, enrollmentId } = decision;
+      // The running enrollment may be one whose workflow never started (a crash between its
+      // row and its start); whoever finds it blocking a new one starts it.
+      const blocking = own.find((enrollment) => enrollment.id === enrollmentId);
+      if (blocking) await ensureEnrollmentWorkflow(deps, blocking);
+      return { status: 'rejected', reason, detail, ...(enrollmentId ? { enrollmentId } : {}) };
+    }
+    return insertAndStart(deps, request, target.sequence.publishedVersion!);
+  };
 
-  const target = preloaded ?? (await loadEnrollmentTarget(prisma, request.sequenceId));
-  const suppressing = target.settings?.suppression.activeInSequences.filter((id) => id !== request.sequenceId) ?? [];
-  const [contact, enrollments] = await Promise.all([
-    prisma.contact.findUnique({ where: { id: request.contactId }, select: { deletedAt: true, tags: true, lifecycleStage: true } }),
-    prisma.enrollment.findMany({
-      where: {
-        contactId: request.contactId,
-        OR: [{ sequenceId: request.sequenceId }, ...(suppressing.length > 0 ? [{ sequenceId: { in: suppressing }, status: { in: [...liveStatuses] } }] : [])],
-      },
-      select: { id: true, sequenceId: true, status: true, endedAt: true, workflowId: true },
-    }),
-  ]);
-  const decision = enrollmentDecision({
-    sequence: target.sequence,
-    settings: target.settings,
-    contact,
-    earlier: enrollments.filter((enrollment) => enrollment.sequenceId === request.sequenceId),
-    activeInSuppressing: enrollments.filter((enrollment) => enrollment.sequenceId !== request.sequenceId).map((enrollment) => enrollment.sequenceId),
-    now: new Date(),
-  });
-  if (!decision.enroll) {
-    const { reason, detail, enrollmentId } = decision;
-    // The running enrollment may be one whose workflow never started (a crash between its row
-    // and its start); whoever finds it blocking a new one starts it.
-    const blocking = enrollments.find((enrollment) => enrollment.id === enrollmentId);
-    if (blocking) await ensureEnrollmentWorkflow(deps, { ...blocking, contactId: request.contactId });
-    return { status: 'rejected', reason, detail, ...(enrollmentId ? { enrollmentId } : {}) };
-  }
+  const results: Array<PromiseSettledResult<EnrollResult>> = new Array(requests.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < requests.length) {
+      const index = next;
+      next += 1;
+      results[index] = await enrollOne(requests[index]!).then(
+        (value) => ({ status: 'fulfilled', value }),
+        (reason: unknown) => ({ status: 'rejected', reason }),
+      );
+      options.onSettled?.();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 1, requests.length) }, lane));
+  return results;
+}
 
-  const version = target.sequence.publishedVersion!;
+/** The row, then its workflow; the unique keys decide between requests that race for the same contact. */
+async function insertAndStart(deps: EnrollDeps, request: EnrollRequest, version: number): Promise<EnrollResult> {
   const workflowId = enrollmentWorkflowId(request.sequenceId, request.contactId);
   let row: { id: string; workflowId: string; contactId: string };
   try {
-    row = await prisma.enrollment.create({
+    row = await deps.prisma.enrollment.create({
       data: {
         sequenceId: request.sequenceId,
         version,

@@ -6,7 +6,7 @@ import {
   contactLifecycle,
   emailDeliveryEventSignal,
   formSubmittedSignal,
-  trackedEventSignal,
+  trackedEventsSignal,
   type EmailDeliveryEvent,
   type FormSubmitted,
 } from '../workflows/contact-lifecycle';
@@ -137,8 +137,8 @@ export function createWorkflowGateway({ temporal, config, metrics }: Pick<ApiDep
       return signalContact(contactId, lifecycleStage, emailDeliveryEventSignal, event);
     },
 
-    signalTrackedEvent(contactId: string, lifecycleStage: string, event: TrackedEventFact): Promise<void> {
-      return signalContact(contactId, lifecycleStage, trackedEventSignal, event);
+    signalTrackedEvents(contactId: string, lifecycleStage: string, events: TrackedEventFact[]): Promise<void> {
+      return signalContact(contactId, lifecycleStage, trackedEventsSignal, events);
     },
 
     /** Ends the contact's workflow; a contact that never had one needs nothing. */

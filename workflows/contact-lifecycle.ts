@@ -77,8 +77,8 @@ export interface EmailDeliveryEvent {
 
 export const formSubmittedSignal = defineSignal<[FormSubmitted]>('formSubmitted');
 export const emailDeliveryEventSignal = defineSignal<[EmailDeliveryEvent]>('emailDeliveryEvent');
-/** A page view, purchase, reply, meeting or custom event stored by POST /v1/events. */
-export const trackedEventSignal = defineSignal<[TrackedEventFact]>('trackedEvent');
+/** Page views, purchases, replies, meetings and custom events stored by POST /v1/events: one signal per contact and batch, in batch order. */
+export const trackedEventsSignal = defineSignal<[TrackedEventFact[]]>('trackedEvents');
 export const contactDeletedSignal = defineSignal('contactDeleted');
 export const contactStateQuery = defineQuery<ContactLifecycleState>('state');
 
@@ -160,8 +160,8 @@ export async function contactLifecycle({ contactId, state: carried }: ContactLif
   setHandler(emailDeliveryEventSignal, (event) => {
     if (!alreadySeen(event.eventId)) (state.deliveryEvents ??= []).push(event);
   });
-  setHandler(trackedEventSignal, (event) => {
-    if (!alreadySeen(event.eventId)) (state.trackedEvents ??= []).push(event);
+  setHandler(trackedEventsSignal, (events) => {
+    for (const event of events) if (!alreadySeen(event.eventId)) (state.trackedEvents ??= []).push(event);
   });
   setHandler(contactDeletedSignal, () => {
     deleted = true;

@@ -43,16 +43,25 @@ const notificationSteps = proxyLocalActivities<Activities>({
   localRetryThreshold: '10 seconds',
 });
 
-/** Trigger actions: each its own activity, retried until it is done or refuses for good. */
-const actionSteps = proxyActivities<Activities>({
+/**
+ * Trigger actions: each its own activity, retried until it is done or refuses for good. Local
+ * activities, like the short steps: a stage move's whole trigger runs in one or two workflow
+ * tasks instead of a server round trip per action (bench `deals`), and after a worker crash the
+ * next worker re-runs the unfinished action as soon as it takes the workflow over. Long retry
+ * waits become durable timers past the threshold.
+ */
+const actionSteps = proxyLocalActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes', nonRetryableErrorTypes: ['TemplateError', 'NotFoundError'] },
+  localRetryThreshold: '10 seconds',
 });
 
 /**
  * Webhook actions: 10 attempts 2 s, 4 s, 8 s ... apart (at most 5 minutes), about 14 minutes
- * in all; the activity itself fails for good on a 4xx other than 408 and 429. The deal's later
- * events wait behind a webhook that is still being retried, which bounds how long that may be.
+ * in all; the activity itself fails for good on a 4xx other than 408 and 429. A regular
+ * activity: the server keeps the retry schedule, and a pending delivery shows its attempt and
+ * last failure in the Temporal Web UI. The deal's later events wait behind a webhook that is
+ * still being retried, which bounds how long that may be.
  */
 const webhookSteps = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',

@@ -94,7 +94,7 @@ export async function runImportBatch(deps: BatchDeps, importId: string): Promise
       const lookups = await readLookups(tx, valid, job.dry_run ? importId : null);
       const plan = planBatch(valid, lookups, { policy: options.policy, source: options.source, consent: options.consent, newId: randomUUID });
       const at = new Date();
-      if (job.dry_run) await rememberDryRun(tx, importId, plan.contacts);
+      if (job.dry_run) await rememberDryRun(tx, importId, plan);
       else await writePlan(tx, plan, { importId, consent: options.consent, at });
       for (const outcome of plan.outcomes) report.push(...outcome.notes.map((note) => ({ line: outcome.line, ...note })));
       if (typeof end === 'object') {
@@ -157,7 +157,7 @@ async function endImport(tx: Tx, job: LockedImport, status: 'failed' | 'cancelle
 /** The file and a dry run's scratch rows are only needed while the import runs. */
 async function releaseStorage(tx: Tx, importId: string): Promise<void> {
   await tx.$executeRaw`DELETE FROM import_chunks WHERE import_id = ${importId}::uuid`;
-  await tx.$executeRaw`DELETE FROM import_dry_run_contacts WHERE import_id = ${importId}::uuid`;
+  await tx.$executeRaw`DELETE FROM import_dry_run_entries WHERE import_id = ${importId}::uuid`;
 }
 
 /** Report lines, numbered within their row. */

@@ -8,7 +8,7 @@ import { Prisma } from '../../runtime/prisma';
  * What planning a batch needs to know, read in a few set-based queries: who owns the batch's
  * addresses, those contacts as they are, and the companies the batch names. In a real import
  * the matched contacts are locked until the batch commits, so nobody changes them in between.
- * A dry run reads its own earlier batches' would-be contacts first.
+ * A dry run also reads what its own earlier batches would have written (import_dry_run_entries).
  */
 
 interface SnapshotRow {
@@ -31,16 +31,25 @@ interface SnapshotRow {
 export async function readLookups(db: Prisma.TransactionClient, rows: readonly ImportedContact[], dryRunOf: string | null): Promise<BatchLookups> {
   const emails = [...new Set(rows.flatMap((row) => row.emails.map((email) => email.value)))];
   const phones = [...new Set(rows.flatMap((row) => row.phones.map((phone) => phone.value)))];
+  const companyKeys = [
+    ...new Set(rows.flatMap((row) => [row.companyDomain ? `domain:${row.companyDomain}` : '', row.companyName ? `name:${companyMatchKey(row.companyName)}` : ''])),
+  ].filter((key) => key !== '' && key !== 'name:');
   const owners = new Map<string, string>();
   const contacts = new Map<string, ContactSnapshot>();
+  const companies = await readCompanies(db, companyKeys);
 
   if (dryRunOf) {
-    const keys = [...emails.map((email) => addressKey('email', email)), ...phones.map((phone) => addressKey('phone', phone))];
-    const virtual = await db.$queryRaw<Array<{ key: string; contact_id: string; snapshot: ContactSnapshot }>>`
-      SELECT key, contact_id, snapshot FROM import_dry_run_contacts WHERE import_id = ${dryRunOf}::uuid AND key = ANY(${keys}::text[])`;
-    for (const row of virtual) {
-      owners.set(row.key, row.contact_id);
-      contacts.set(row.contact_id, row.snapshot);
+    const keys = [...emails.map((email) => addressKey('email', email)), ...phones.map((phone) => addressKey('phone', phone)), ...companyKeys.map((key) => `company:${key}`)];
+    const entries = await db.$queryRaw<Array<{ key: string; value: unknown }>>`
+      SELECT key, value FROM import_dry_run_entries WHERE import_id = ${dryRunOf}::uuid AND key = ANY(${keys}::text[])`;
+    for (const { key, value } of entries) {
+      if (key.startsWith('company:')) {
+        if (!companies.has(key.slice('company:'.length))) companies.set(key.slice('company:'.length), value as KnownCompany);
+        continue;
+      }
+      const { contactId, snapshot } = value as DryRunContact;
+      owners.set(key, contactId);
+      contacts.set(contactId, snapshot);
     }
   }
 
@@ -66,7 +75,13 @@ export async function readLookups(db: Prisma.TransactionClient, rows: readonly I
   // An address whose contact was deleted meanwhile (deletion releases addresses) matches nobody.
   for (const row of stored) if (!owners.has(row.key) && contacts.has(row.contact_id)) owners.set(row.key, row.contact_id);
 
-  return { owners, contacts, companies: await readCompanies(db, rows) };
+  return { owners, contacts, companies };
+}
+
+/** How a dry run remembers a contact under each of its address keys. */
+export interface DryRunContact {
+  contactId: string;
+  snapshot: ContactSnapshot;
 }
 
 function snapshotOf(row: SnapshotRow): ContactSnapshot {
@@ -86,12 +101,12 @@ function snapshotOf(row: SnapshotRow): ContactSnapshot {
   };
 }
 
-/** Companies by domain and by name without legal form; of several with one name, the oldest. */
-async function readCompanies(db: Prisma.TransactionClient, rows: readonly ImportedContact[]): Promise<Map<string, KnownCompany>> {
-  const domains = [...new Set(rows.flatMap((row) => (row.companyDomain ? [row.companyDomain] : [])))];
-  const nameKeys = [...new Set(rows.flatMap((row) => (row.companyName ? [companyMatchKey(row.companyName)] : [])).filter(Boolean))];
+/** Companies by `domain:<domain>` and `name:<match key>`; of several with one name, the oldest. */
+async function readCompanies(db: Prisma.TransactionClient, keys: readonly string[]): Promise<Map<string, KnownCompany>> {
   const companies = new Map<string, KnownCompany>();
-  if (domains.length === 0 && nameKeys.length === 0) return companies;
+  if (keys.length === 0) return companies;
+  const domains = keys.filter((key) => key.startsWith('domain:')).map((key) => key.slice('domain:'.length));
+  const nameKeys = keys.filter((key) => key.startsWith('name:')).map((key) => key.slice('name:'.length));
   const found = await db.$queryRaw<Array<{ id: string; name: string; domain: string | null; name_key: string | null }>>`
     SELECT id, name, domain, name_key FROM companies
     WHERE deleted_at IS NULL AND (domain = ANY(${domains}::text[]) OR name_key = ANY(${nameKeys}::text[]))

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { snapshotKeys, type BatchPlan, type CompanyRef, type ContactSnapshot, type ImportConsent, type NewCompany, type PlannedContact } from '../../domain/import/plan';
+import { snapshotKeys, type BatchPlan, type CompanyRef, type ImportConsent, type KnownCompany, type NewCompany, type PlannedContact } from '../../domain/import/plan';
 import type { Prisma } from '../../runtime/prisma';
 import { recordImportAudit, recordImportConsent } from './ledger';
+import type { DryRunContact } from './lookups';
 
 /**
  * A batch's plan written set-based: a handful of statements per batch whatever its size, each
@@ -129,15 +130,23 @@ async function addAddresses(db: Tx, contacts: readonly PlannedContact[], at: Dat
 }
 
 /**
- * Dry run: the contacts the batch would create or change, as they would be, under every key
- * they would own, for the later batches of the same file to match.
+ * Dry run: what the batch would have written, for the later batches of the same file: each
+ * contact it would create or change, as it would be, under every key it would own, and each
+ * company it would create under its domain and name keys.
  */
-export async function rememberDryRun(db: Tx, importId: string, contacts: readonly PlannedContact[]): Promise<void> {
-  const rows = contacts.flatMap(({ id, after }) => snapshotKeys(after).map((key) => ({ key, contact_id: id, snapshot: after satisfies ContactSnapshot })));
-  if (rows.length === 0) return;
+export async function rememberDryRun(db: Tx, importId: string, plan: Pick<BatchPlan, 'contacts' | 'companies'>): Promise<void> {
+  const entries = new Map<string, unknown>();
+  for (const { id, after } of plan.contacts) for (const key of snapshotKeys(after)) entries.set(key, { contactId: id, snapshot: after } satisfies DryRunContact);
+  for (const company of plan.companies) {
+    const known: KnownCompany = { ref: company.ref, name: company.name, domain: company.domain };
+    for (const key of [company.domain ? `company:domain:${company.domain}` : null, company.nameKey ? `company:name:${company.nameKey}` : null]) {
+      if (key && !entries.has(key)) entries.set(key, known);
+    }
+  }
+  if (entries.size === 0) return;
   await db.$executeRaw`
-    INSERT INTO import_dry_run_contacts (import_id, key, contact_id, snapshot)
-    SELECT ${importId}::uuid, x.key, x.contact_id, x.snapshot
-    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(key text, contact_id uuid, snapshot jsonb)
-    ON CONFLICT (import_id, key) DO UPDATE SET contact_id = EXCLUDED.contact_id, snapshot = EXCLUDED.snapshot`;
+    INSERT INTO import_dry_run_entries (import_id, key, value)
+    SELECT ${importId}::uuid, x.key, x.value
+    FROM jsonb_to_recordset(${JSON.stringify([...entries].map(([key, value]) => ({ key, value })))}::jsonb) AS x(key text, value jsonb)
+    ON CONFLICT (import_id, key) DO UPDATE SET value = EXCLUDED.value`;
 }

@@ -185,12 +185,13 @@ export async function notifyEnrollmentsOfNewDeal(prisma: PrismaClient, gateway: 
   await Promise.all(enrollments.map((enrollment) => gateway.signalEnrollmentEvent(enrollment.workflowId, { eventId: deal.id, kind: 'deal_created' })));
 }
 
-/** A stage a deal of this pipeline may move to: live, and of the same pipeline. */
+/** A stage a deal of this pipeline may move to: live, of the same pipeline, which is live too. */
 async function stageForMove(tx: Prisma.TransactionClient, pipelineId: string, stageId: string): Promise<StageRow> {
-  const stage = await tx.stage.findUnique({ where: { id: stageId } });
+  const stage = await tx.stage.findUnique({ where: { id: stageId }, include: { pipeline: { select: { archivedAt: true } } } });
   if (!stage) throw new ValidationError([{ field: 'stageId', message: 'is not a stage' }]);
   if (stage.pipelineId !== pipelineId) throw new ValidationError([{ field: 'stageId', message: `is a stage of another pipeline (${stage.pipelineId}); a deal moves only within its pipeline ${pipelineId}` }]);
   if (stage.archivedAt) throw new ValidationError([{ field: 'stageId', message: `stage "${stage.name}" was removed from the pipeline` }]);
+  if (stage.pipeline.archivedAt) throw new ValidationError([{ field: 'stageId', message: 'belongs to an archived pipeline, whose deals no longer move' }]);
   return stage;
 }
 

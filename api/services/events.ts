@@ -9,11 +9,10 @@ import {
 } from '../../domain/schemas/tracked-event';
 import type { Prisma, PrismaClient } from '../../runtime/prisma';
 import type { WorkflowGateway } from '../workflow-gateway';
-import { claimInboundEvent } from './message-events';
 
 export interface EventServiceDeps {
   prisma: PrismaClient;
-  gateway: Pick<WorkflowGateway, 'signalTrackedEvent'>;
+  gateway: Pick<WorkflowGateway, 'signalTrackedEvents'>;
 }
 
 export interface TrackedEventResult {
@@ -24,93 +23,123 @@ export interface TrackedEventResult {
 
 /** The InboundEvent source of tracked events; the client's event id is the external id. */
 const eventSource = 'events';
-/** Contacts whose events are stored and signalled at the same time; each contact's events stay in order. */
+/** Contacts signalled at the same time; each contact gets one signal with its events in batch order. */
 const contactsInParallel = 4;
 
 type Tx = Prisma.TransactionClient;
 
-/**
- * Stores a validated batch and signals each contact's workflow. A contact's events are written
- * in one transaction (each claims its id, then becomes an Activity; a purchase also moves
- * lastPurchaseAt) and signalled in batch order after it commits, so the workflow sees them in
- * the order the client sent them. A repeated id stores nothing and is signalled again with the
- * stored facts, which the workflow drops when it has them: a client that retries after a
- * failed signal loses nothing. Events about nobody we know are not stored.
- */
-export async function ingestTrackedEvents(deps: EventServiceDeps, events: TrackedEventInput[], receivedAt = new Date()): Promise<TrackedEventResult[]> {
-  const contactOf = await resolveContacts(deps.prisma, events.map((event) => event.contact));
-  const results: TrackedEventResult[] = events.map((event) => ({ id: event.id, status: 'unknown_contact', contactId: null }));
-  const byContact = new Map<string, number[]>();
-  events.forEach((event, index) => {
-    const contactId = contactOf(event.contact);
-    if (contactId) byContact.set(contactId, [...(byContact.get(contactId) ?? []), index]);
-  });
-
-  const pending = [...byContact.entries()];
-  const worker = async () => {
-    for (let next = pending.shift(); next; next = pending.shift()) {
-      const [contactId, indices] = next;
-      const stored = await deps.prisma.$transaction((tx) => storeContactEvents(tx, contactId, indices.map((index) => events[index]!), receivedAt));
-      for (const [position, outcome] of stored.entries()) {
-        if (outcome.fact && outcome.contactId) await deps.gateway.signalTrackedEvent(outcome.contactId, outcome.stage, outcome.fact);
-        results[indices[position]!] = { id: events[indices[position]!]!.id, status: outcome.status, contactId: outcome.contactId };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(contactsInParallel, pending.length) }, worker));
-  return results;
+/** An event of a known contact, with the Activity id it gets if it is new. */
+interface KnownEvent {
+  event: TrackedEventInput;
+  contactId: string;
+  activityId: string;
+  occurredAt: Date;
 }
 
 interface StoredEvent {
   status: 'accepted' | 'duplicate';
   /** The contact of the stored event: for a duplicate, the one it was first stored for (null once deleted). */
   contactId: string | null;
-  stage: string;
   /** Null for a duplicate whose contact is gone: there is nobody left to tell. */
   fact: TrackedEventFact | null;
 }
 
-async function storeContactEvents(tx: Tx, contactId: string, events: TrackedEventInput[], receivedAt: Date): Promise<StoredEvent[]> {
-  const contact = await tx.contact.findUniqueOrThrow({ where: { id: contactId }, select: { lifecycleStage: true } });
-  const stored: StoredEvent[] = [];
-  for (const event of events) {
-    const activityId = randomUUID();
-    const claim = await claimInboundEvent(tx, eventSource, event.id, { contactId, activityId });
-    if (claim.duplicate) {
-      stored.push(await duplicateOf(tx, claim));
-      continue;
-    }
-    const { id: externalId, type, contact: _ref, occurredAt: stamped, ...properties } = event;
-    const occurredAt = stamped ? new Date(stamped) : receivedAt;
-    await tx.activity.create({
-      data: { id: activityId, contactId, type, occurredAt, subject: subjectOf(event), data: { ...properties, externalId } as Prisma.InputJsonObject },
-    });
-    if (type === 'purchase') {
-      // An older purchase reported late never moves the last purchase back.
-      await tx.$executeRaw`
-        UPDATE contacts SET last_purchase_at = GREATEST(COALESCE(last_purchase_at, ${occurredAt}), ${occurredAt}), updated_at = now()
-         WHERE id = ${contactId}::uuid`;
-    }
-    const fact: TrackedEventFact = { eventId: claim.id, activityId, type, occurredAt: occurredAt.toISOString(), properties: eventProperties(type, properties) };
-    stored.push({ status: 'accepted', contactId, stage: contact.lifecycleStage, fact });
-  }
-  return stored;
+/**
+ * Stores a validated batch and signals the contacts' workflows. One transaction claims every
+ * id (a repeated id claims nothing), writes the new events as Activities and moves the
+ * purchasers' lastPurchaseAt, in a handful of statements whatever the batch size. Then each
+ * contact's workflow gets one signal with its events in batch order: new ones, and repeated
+ * ones rebuilt from what was stored, which the workflow drops when it has them, so a client
+ * that retries after a failed signal loses nothing. Events about nobody we know are not stored.
+ */
+export async function ingestTrackedEvents(deps: EventServiceDeps, events: TrackedEventInput[], receivedAt = new Date()): Promise<TrackedEventResult[]> {
+  const contactOf = await resolveContacts(deps.prisma, events.map((event) => event.contact));
+  const results: TrackedEventResult[] = events.map((event) => ({ id: event.id, status: 'unknown_contact', contactId: null }));
+  const known: Array<KnownEvent & { index: number }> = events.flatMap((event, index) => {
+    const contactId = contactOf(event.contact);
+    return contactId ? [{ event, index, contactId, activityId: randomUUID(), occurredAt: event.occurredAt ? new Date(event.occurredAt) : receivedAt }] : [];
+  });
+  if (known.length === 0) return results;
+
+  const stored = await deps.prisma.$transaction((tx) => storeEvents(tx, known));
+  const signals = new Map<string, TrackedEventFact[]>();
+  stored.forEach((outcome, position) => {
+    const { index } = known[position]!;
+    results[index] = { id: events[index]!.id, status: outcome.status, contactId: outcome.contactId };
+    if (outcome.fact && outcome.contactId) signals.set(outcome.contactId, [...(signals.get(outcome.contactId) ?? []), outcome.fact]);
+  });
+  const stages = await deps.prisma.contact.findMany({ where: { id: { in: [...signals.keys()] } }, select: { id: true, lifecycleStage: true } });
+  const stageOf = new Map(stages.map((row) => [row.id, row.lifecycleStage as string]));
+  const pending = [...signals.entries()];
+  const signaller = async () => {
+    for (let next = pending.shift(); next; next = pending.shift()) await deps.gateway.signalTrackedEvents(next[0], stageOf.get(next[0]) ?? 'lead', next[1]);
+  };
+  await Promise.all(Array.from({ length: Math.min(contactsInParallel, pending.length) }, signaller));
+  return results;
 }
 
-/** The facts of an event stored earlier, rebuilt from its Activity, to signal it again. */
-async function duplicateOf(tx: Tx, claim: { id: string; contactId: string | null; activityId: string | null }): Promise<StoredEvent> {
-  const activity = claim.activityId ? await tx.activity.findUnique({ where: { id: claim.activityId } }) : null;
-  const contact = claim.contactId ? await tx.contact.findFirst({ where: { id: claim.contactId, deletedAt: null }, select: { lifecycleStage: true } }) : null;
-  if (!activity || !contact || !claim.contactId) return { status: 'duplicate', contactId: null, stage: 'lead', fact: null };
-  const type = activity.type as TrackedEventType;
-  const fact: TrackedEventFact = {
-    eventId: claim.id,
-    activityId: activity.id,
-    type,
-    occurredAt: activity.occurredAt.toISOString(),
-    properties: eventProperties(type, activity.data as Record<string, unknown>),
-  };
-  return { status: 'duplicate', contactId: claim.contactId, stage: contact.lifecycleStage, fact };
+/** The outcome of each known event, in the same order. */
+async function storeEvents(tx: Tx, known: KnownEvent[]): Promise<StoredEvent[]> {
+  // A concurrent request with the same id waits on the unique index and then skips it.
+  const claims = await tx.inboundEvent.createManyAndReturn({
+    data: known.map(({ event, contactId, activityId }) => ({ source: eventSource, externalId: event.id, contactId, activityId })),
+    skipDuplicates: true,
+    select: { id: true, externalId: true },
+  });
+  const claimOf = new Map(claims.map((claim) => [claim.externalId, claim.id]));
+  const fresh = known.filter(({ event }) => claimOf.has(event.id));
+  await tx.activity.createMany({ data: fresh.map(activityRow) });
+  await recordPurchases(tx, fresh);
+
+  const repeats = await repeatedEvents(tx, known.filter(({ event }) => !claimOf.has(event.id)).map(({ event }) => event.id));
+  return known.map(({ event, contactId, activityId, occurredAt }): StoredEvent => {
+    const claimId = claimOf.get(event.id);
+    if (claimId) {
+      return { status: 'accepted', contactId, fact: { eventId: claimId, activityId, type: event.type, occurredAt: occurredAt.toISOString(), properties: eventProperties(event.type, propertiesOf(event)) } };
+    }
+    return { status: 'duplicate', ...(repeats.get(event.id) ?? { contactId: null, fact: null }) };
+  });
+}
+
+function propertiesOf(event: TrackedEventInput): Record<string, unknown> {
+  const { id: _id, type: _type, contact: _contact, occurredAt: _occurredAt, ...properties } = event;
+  return properties;
+}
+
+function activityRow({ event, contactId, activityId, occurredAt }: KnownEvent): Prisma.ActivityCreateManyInput {
+  return { id: activityId, contactId, type: event.type, occurredAt, subject: subjectOf(event), data: { ...propertiesOf(event), externalId: event.id } as Prisma.InputJsonObject };
+}
+
+/** Each purchaser's latest purchase; an older purchase reported late never moves it back. */
+async function recordPurchases(tx: Tx, fresh: KnownEvent[]): Promise<void> {
+  const latest = new Map<string, Date>();
+  for (const { event, contactId, occurredAt } of fresh) {
+    if (event.type === 'purchase' && occurredAt > (latest.get(contactId) ?? new Date(0))) latest.set(contactId, occurredAt);
+  }
+  for (const [contactId, at] of latest) {
+    await tx.$executeRaw`
+      UPDATE contacts SET last_purchase_at = GREATEST(COALESCE(last_purchase_at, ${at}), ${at}), updated_at = now()
+       WHERE id = ${contactId}::uuid`;
+  }
+}
+
+/** The facts of events stored earlier, rebuilt from their Activities, to signal them again; by client id. */
+async function repeatedEvents(tx: Tx, externalIds: string[]): Promise<Map<string, Omit<StoredEvent, 'status'>>> {
+  if (externalIds.length === 0) return new Map();
+  const claims = await tx.inboundEvent.findMany({ where: { source: eventSource, externalId: { in: externalIds } } });
+  const activities = await tx.activity.findMany({ where: { id: { in: claims.flatMap((claim) => (claim.activityId ? [claim.activityId] : [])) } } });
+  const live = await tx.contact.findMany({ where: { id: { in: claims.flatMap((claim) => (claim.contactId ? [claim.contactId] : [])) }, deletedAt: null }, select: { id: true } });
+  const activityOf = new Map(activities.map((activity) => [activity.id, activity]));
+  const liveIds = new Set(live.map((contact) => contact.id));
+  return new Map(
+    claims.map((claim): [string, Omit<StoredEvent, 'status'>] => {
+      const activity = claim.activityId ? activityOf.get(claim.activityId) : undefined;
+      if (!activity || !claim.contactId || !liveIds.has(claim.contactId)) return [claim.externalId, { contactId: null, fact: null }];
+      const type = activity.type as TrackedEventType;
+      const fact: TrackedEventFact = { eventId: claim.id, activityId: activity.id, type, occurredAt: activity.occurredAt.toISOString(), properties: eventProperties(type, activity.data as Record<string, unknown>) };
+      return [claim.externalId, { contactId: claim.contactId, fact }];
+    }),
+  );
 }
 
 /**

@@ -11,7 +11,7 @@ import { envInt, type Scenario, type ScenarioContext, type ScenarioResult } from
 import { sleep, startBenchStack, type BenchStack } from '../lib/stack';
 import { round, summarize } from '../lib/stats';
 import { printTable } from '../lib/table';
-import { sampleWorkerRss } from '../lib/worker-rss';
+import { sampleWorkerRss, type RssSampler } from '../lib/worker-rss';
 import { benchNoop, benchPingSignal } from '../workflows/noop';
 
 /**
@@ -74,6 +74,7 @@ async function run(ctx: ScenarioContext): Promise<ScenarioResult> {
     },
   });
 
+  const rssAtStart = await firstSample(rss, ctx);
   log(`bench: seeding ${n} open deals in ${fromStage} (pipeline Sales), owned by the reps in turn`);
   const deals = await seedDeals(db, n, stage(fromStage), runId);
 
@@ -149,7 +150,7 @@ async function run(ctx: ScenarioContext): Promise<ScenarioResult> {
       ['trigger runs: done / not done; owner emails sent', `${runStates?.done ?? 0} / ${runStates?.other ?? 0}; ${runStates?.notified ?? 0}`],
       [`baseline: insert + signalWithStart no-op (concurrency ${concurrency})`, `${round(baseline.rate)}/s`],
       ['ratio moves / baseline', `${round(ratio, 2)}`],
-      ['worker RSS: with the idle timers / peak / last', `${mib(rssWithTimers)} / ${mib(workerRss.peak)} / ${mib(workerRss.last)} MiB`],
+      ['worker RSS: before the deals / with the idle timers / peak / last', `${mib(rssAtStart)} / ${mib(rssWithTimers)} / ${mib(workerRss.peak)} / ${mib(workerRss.last)} MiB`],
     ],
   );
   if (!done.complete) process.stdout.write(`NOT all trigger actions finished within ${deadlineMs / 1000} s: ${done.count} of ${burst.ok * 2}\n`);
@@ -169,12 +170,21 @@ async function run(ctx: ScenarioContext): Promise<ScenarioResult> {
     movesCompletedPerSecond: round(movesPerSecond),
     allActionsDoneSeconds: done.complete ? round(drainSeconds) : null,
     triggerRuns: runStates,
-    workerRssMiB: { withIdleTimers: mib(rssWithTimers), peak: mib(workerRss.peak), last: mib(workerRss.last) },
+    workerRssMiB: { beforeDeals: mib(rssAtStart), withIdleTimers: mib(rssWithTimers), peak: mib(workerRss.peak), last: mib(workerRss.last) },
     baseline: { opsPerSecond: round(baseline.rate), p99Ms: round(baseline.latency.p99Ms), errors: baseline.errors },
     ratio: round(ratio, 3),
     stack: { owned: stack.owned, database: stack.database },
     machine: { ...machine, loadAverage1mAtEnd: round(os.loadavg()[0] ?? 0, 2) },
   };
+}
+
+/** The worker's RSS once its metrics answer (it starts just after the API). */
+async function firstSample(rss: RssSampler, { signal }: ScenarioContext): Promise<number | null> {
+  for (let waited = 0; rss.current() === null && waited < 30_000; waited += 500) {
+    signal.throwIfAborted();
+    await sleep(500);
+  }
+  return rss.current();
 }
 
 function fail(message: string): never {

@@ -9,6 +9,7 @@ import { envInt, type Scenario, type ScenarioContext, type ScenarioResult } from
 import { sleep, startBenchStack, type BenchStack } from '../lib/stack';
 import { round } from '../lib/stats';
 import { printTable } from '../lib/table';
+import { sampleWorkerRss } from '../lib/worker-rss';
 import { benchNoop } from '../workflows/noop';
 
 /**
@@ -195,41 +196,6 @@ async function seedContacts(db: Pool, n: number, tag: string, runId: string): Pr
       [count, from, tag, runId],
     );
   }
-}
-
-interface RssSampler {
-  stop(): Promise<{ peak: number | null; last: number | null }>;
-}
-
-/** Polls the worker's process_resident_memory_bytes every 2 s until stopped. */
-function sampleWorkerRss(metricsUrl: string, { log, signal }: ScenarioContext): RssSampler {
-  let peak: number | null = null;
-  let last: number | null = null;
-  let running = true;
-  let warned = false;
-  const loop = (async () => {
-    while (running && !signal.aborted) {
-      try {
-        const text = await (await fetch(metricsUrl, { signal: AbortSignal.timeout(2_000) })).text();
-        const match = /^process_resident_memory_bytes(?:\{[^}]*\})? (\d+(?:\.\d+)?(?:e\+\d+)?)$/m.exec(text);
-        if (match) {
-          last = Number(match[1]);
-          peak = Math.max(peak ?? 0, last);
-        }
-      } catch (error) {
-        if (!warned) log(`bench: worker metrics at ${metricsUrl} not readable: ${error instanceof Error ? error.message : String(error)}`);
-        warned = true;
-      }
-      await sleep(2_000);
-    }
-  })();
-  return {
-    async stop() {
-      running = false;
-      await loop;
-      return { peak, last };
-    },
-  };
 }
 
 /** History events of a sample of finished enrollment workflows, per step they executed. */

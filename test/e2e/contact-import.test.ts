@@ -163,7 +163,7 @@ describe('a dry run', () => {
     expect(await stack.db.prisma.contact.count()).toBe(before.contacts);
     expect(await stack.db.prisma.company.count()).toBe(before.companies);
     expect(await contactByEmail('dora@example.com')).toMatchObject({ lastName: null });
-    expect(await stack.db.prisma.importDryRunContact.count({ where: { importId: dry.id } })).toBe(0);
+    expect(await stack.db.prisma.importDryRunEntry.count({ where: { importId: dry.id } })).toBe(0);
     expect(await report(dry.id)).toBe('\uFEFFline,column,reason,value\r\n4,email,is not a valid email address,broken@\r\n');
     expect(dry.preview).toEqual([
       {
@@ -190,14 +190,17 @@ describe('refused uploads', () => {
     const imports = await stack.db.prisma.import.count();
     const problem = async (res: Response) => ({ status: res.status, type: res.headers.get('content-type'), body: (await res.json()) as { errors?: unknown[] } });
 
-    expect(await problem(await upload('email\na@example.com\n', { policy: 'sometimes', consent: 'granted', colour: 'blue' }))).toMatchObject({
+    expect(await problem(await upload('email\na@example.com\n', { policy: 'sometimes', defaultCountry: 'Atlantis' }))).toMatchObject({
       status: 400,
       type: 'application/problem+json; charset=utf-8',
-      body: { errors: expect.arrayContaining([
-        expect.objectContaining({ field: 'query/colour' }),
-        expect.objectContaining({ field: 'query.policy' }),
-        expect.objectContaining({ field: 'query.consentBasis', message: 'is required with consent=granted: say how the people in the file agreed' }),
-      ]) },
+      body: { errors: [
+        { field: 'query.defaultCountry', message: '"Atlantis" is not a country: use an ISO 3166-1 code such as DE or a name such as Germany' },
+        { field: 'query.policy', message: expect.stringContaining('"update_blanks"|"overwrite"|"skip"') },
+      ] },
+    });
+    expect(await problem(await upload('email\na@example.com\n', { consent: 'granted' }))).toMatchObject({
+      status: 400,
+      body: { errors: [{ field: 'query.consentBasis', message: 'is required with consent=granted: say how the people in the file agreed' }] },
     });
     expect(await problem(await upload('email,name\na@example.com,A\n', { map: 'Mail:email' }))).toMatchObject({
       status: 422,

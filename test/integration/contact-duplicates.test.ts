@@ -10,23 +10,20 @@ import { loadConfig } from '../../runtime/config';
 import { ensureSchedules, maintenanceSchedules, scheduleId } from '../../runtime/schedules';
 import type { duplicateAudit } from '../../workflows/duplicate-audit';
 import { historyJsonOptions } from '../support/histories';
-import { startTestStack, type RunningWorker, type TestStack } from '../support/stack';
+import { startTestStack, type TestStack } from '../support/stack';
 
 let stack: TestStack;
-let worker: RunningWorker;
 let salesOps: string;
 let samId: string;
 
 beforeAll(async () => {
   stack = await startTestStack();
-  worker = await stack.startWorker();
+  await stack.startWorker();
   samId = (await stack.db.prisma.user.findUniqueOrThrow({ where: { email: 'sam.salesops@example.com' } })).id;
   salesOps = await stack.keyFor('sales_ops', samId);
 }, 60_000);
-afterAll(async () => {
-  await worker?.stop();
-  await stack?.close();
-});
+// close() stops the worker too.
+afterAll(() => stack?.close());
 
 interface Reply {
   status: number;
@@ -69,6 +66,8 @@ function person(firstName: string, lastName: string, extra: { emails?: string[];
   });
 }
 
+/** A pair's reasons name its two contacts in id order, which is random here: Bob/Robert or Robert/Bob. */
+const either = (reason: string, a: string, b: string) => expect.stringMatching(new RegExp(`^${reason} (${a}/${b}|${b}/${a})$`));
 const pairOf = (pair: Record<string, unknown>) => (pair.contacts as Array<{ id: string }>).map((contact) => contact.id).sort();
 const sorted = (...ids: string[]) => [...ids].sort();
 
@@ -96,8 +95,8 @@ describe('duplicate audit and GET /v1/contacts/duplicates', () => {
     expect(pairs.map(pairOf)).toEqual([sorted(anna.id, annaAgain.id), sorted(bob.id, robert.id), sorted(jose.id, joseNoAccent.id)]);
     expect(pairs.map((pair) => pair.reasons)).toEqual([
       ['same phone +4915112345678', 'same name'],
-      ['nickname Bob/Robert', 'similar name at same company domain acme-widgets.com'],
-      ['accent variant José García/Jose Garcia'],
+      [either('nickname', 'Bob', 'Robert'), 'similar name at same company domain acme-widgets.com'],
+      [either('accent variant', 'José García', 'Jose Garcia')],
     ]);
     const scores = pairs.map((pair) => pair.score as number);
     expect(scores).toEqual([...scores].sort((a, b) => b - a));

@@ -237,6 +237,25 @@ describe('six-month re-engagement', () => {
   });
 });
 
+describe('continue-as-new', () => {
+  it('a run continued as new keeps the quiet-customer timer and the last purchase it carries', async () => {
+    const contact = await consentingContact(db.prisma, { firstName: 'Gus', ownerId: ritaId });
+    const now = await env.currentTimeMs();
+    const lastPurchaseAt = new Date(now - 179 * day);
+    await db.prisma.contact.update({ where: { id: contact.id }, data: { lifecycleStage: 'customer', lastPurchaseAt } });
+    const carried = {
+      ownerId: ritaId, followUpTaskId: null, welcome: 'sent' as const, lifecycleStage: 'customer', formSubmissions: 1, pending: [],
+      lastPurchaseAt: lastPurchaseAt.toISOString(),
+      reengagement: { phase: 'quiet' as const, dueAt: new Date(now + day).toISOString(), days: 180, enrollmentId: null },
+    };
+    await env.client.workflow.start(contactLifecycle, { workflowId: contactWorkflowId(contact.id), taskQueue, args: [{ contactId: contact.id, state: carried }] });
+    await env.sleep(2 * day);
+    await eventually(() => contactRow(contact.id), (row) => row.lifecycleStage === 'at_risk');
+    expect(await db.prisma.enrollment.findFirst({ where: { contactId: contact.id } })).toMatchObject({ sourceKey: `contact:${contact.id}:reengagement:${lastPurchaseAt.toISOString()}` });
+    expect((await stateOf(contact.id)).reengagement).toMatchObject({ phase: 'at_risk', days: 60 });
+  });
+});
+
 describe('form auto-enrollment', () => {
   it('enrolls a submitter of a form with a sequence once per form, however often it submits', async () => {
     const contact = await consentingContact(db.prisma, { firstName: 'Fritz' });

@@ -15,7 +15,8 @@ import { eventually } from '../support/stack';
 /**
  * A merge of contacts running sequences, with the real enrollment workflows on the
  * time-skipping server: the sequence waits three days between its emails, and the merge
- * happens during the wait.
+ * happens during the wait; the test then moves time past it (env.sleep) before it reads the
+ * results.
  */
 const taskQueue = 'merge-enrollments';
 let env: TestWorkflowEnvironment;
@@ -75,6 +76,7 @@ describe('merging contacts that run sequences', () => {
     const reply = await merge(ada.id, [adaAgain.id]);
     expect(reply.status).toBe(200);
     expect(reply.body.moved).toMatchObject({ enrollmentsContinued: 0, enrollmentsEnded: 1, messages: 1 });
+    await env.sleep('4 days');
     await Promise.all([kept.handle.result(), duplicate.handle.result()]);
 
     const messages = await db.prisma.message.findMany({ where: { contactId: ada.id }, orderBy: { createdAt: 'asc' } });
@@ -99,6 +101,7 @@ describe('merging contacts that run sequences', () => {
     expect(reply.status).toBe(200);
     expect(reply.body.moved).toMatchObject({ enrollmentsContinued: 1, enrollmentsEnded: 0 });
     expect(await db.prisma.enrollment.findUniqueOrThrow({ where: { id: run.enrollment.id } })).toMatchObject({ contactId: bo.id, activeKey: `${sequence.id}:${bo.id}` });
+    await env.sleep('4 days');
     await run.handle.result();
 
     const primary = await db.prisma.contactEmail.findFirstOrThrow({ where: { contactId: bo.id, isPrimary: true } });

@@ -87,12 +87,17 @@ export async function startTestStack(overrides: Partial<Record<string, string>> 
         workflowBundle: { codePath: requireTestEnv('workflowBundle') },
       });
       const running = worker.run();
+      let stopped: Promise<void> | undefined;
       const handle: RunningWorker = {
         worker,
-        async stop() {
-          if (worker.getState() === 'RUNNING') worker.shutdown();
-          await running;
-          await workerConnection.close();
+        // Once: a test may stop a worker itself before close() stops them all.
+        stop() {
+          stopped ??= (async () => {
+            if (worker.getState() === 'RUNNING') worker.shutdown();
+            await running;
+            await workerConnection.close();
+          })();
+          return stopped;
         },
       };
       workers.push(handle);

@@ -53,13 +53,12 @@ CREATE TABLE "import_row_errors" (
 );
 
 -- CreateTable
-CREATE TABLE "import_dry_run_contacts" (
+CREATE TABLE "import_dry_run_entries" (
     "import_id" UUID NOT NULL,
     "key" TEXT NOT NULL,
-    "contact_id" UUID NOT NULL,
-    "snapshot" JSONB NOT NULL,
+    "value" JSONB NOT NULL,
 
-    CONSTRAINT "import_dry_run_contacts_pkey" PRIMARY KEY ("import_id","key")
+    CONSTRAINT "import_dry_run_entries_pkey" PRIMARY KEY ("import_id","key")
 );
 
 -- CreateIndex
@@ -72,7 +71,7 @@ ALTER TABLE "import_chunks" ADD CONSTRAINT "import_chunks_import_id_fkey" FOREIG
 ALTER TABLE "import_row_errors" ADD CONSTRAINT "import_row_errors_import_id_fkey" FOREIGN KEY ("import_id") REFERENCES "imports"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
 -- AddForeignKey
-ALTER TABLE "import_dry_run_contacts" ADD CONSTRAINT "import_dry_run_contacts_import_id_fkey" FOREIGN KEY ("import_id") REFERENCES "imports"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+ALTER TABLE "import_dry_run_entries" ADD CONSTRAINT "import_dry_run_entries_import_id_fkey" FOREIGN KEY ("import_id") REFERENCES "imports"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
 
 -- Hand-written: CSV chunks are read once and deleted when the import ends, so they are stored
