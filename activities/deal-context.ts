@@ -28,6 +28,11 @@ export async function loadDealContext(prisma: PrismaClient, dealId: string): Pro
   return deal && !deal.deletedAt ? deal : null;
 }
 
+/** The deal's contact, unless it has none or it was deleted. */
+export function liveContact(deal: DealContext): NonNullable<DealContext['contact']> | null {
+  return deal.contact && !deal.contact.deletedAt ? deal.contact : null;
+}
+
 export function dealAmount(deal: Pick<DealContext, 'amount'>): number | null {
   return deal.amount === null ? null : Number(deal.amount);
 }
@@ -51,14 +56,14 @@ export function dealTemplateVariables(deal: DealContext, extra: { idleDays?: num
  * contact's).
  */
 export function dealEmailContext(deal: DealContext, extra: { idleDays?: number } = {}) {
-  const contact = deal.contact && !deal.contact.deletedAt ? contactTemplateVariables(deal.contact).contact : null;
+  const contact = liveContact(deal);
   return {
-    ...(contact ? { contact } : {}),
+    ...(contact ? { contact: contactTemplateVariables(contact).contact } : {}),
     owner: { name: deal.owner.name, email: deal.owner.email },
     deal: dealTemplateVariables(deal, extra),
   };
 }
 
 export function contactLifecycleOf(deal: DealContext): LifecycleStage | null {
-  return deal.contact && !deal.contact.deletedAt ? deal.contact.lifecycleStage : null;
+  return liveContact(deal)?.lifecycleStage ?? null;
 }

@@ -14,6 +14,7 @@ import { createLifecycleActivities } from './lifecycle';
 import { createOverdueDigestActivities } from './overdue-digest';
 import type { MessagingDeps } from './providers';
 import { createSequenceRunActivities } from './sequence-run';
+import { createSequenceTimingActivities } from './sequence-timing';
 import { createSmsSendingActivities } from './sms-sending';
 import { createTaskActivities } from './tasks';
 import { createTriggerFiringActivities } from './trigger-firing';
@@ -36,6 +37,7 @@ export function createActivities(deps: ActivityDeps & MessagingDeps & WebhookDep
     ...createEnrollmentActivities(deps),
     ...createBulkEnrollmentActivities(deps),
     ...createSequenceRunActivities(deps),
+    ...createSequenceTimingActivities(deps),
     ...createEnrollmentNotifyActivities(deps),
     ...createLifecycleActivities(deps),
     ...createDealIdleActivities(deps),

@@ -1,10 +1,8 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { DateTime, Duration } from 'luxon';
 import { evaluateCondition, messageFactsFrom, messageStepsOf, type MessageFacts } from '../domain/conditions';
 import type { LifecycleStage } from '../domain/schemas/common';
 import type { taskPriorities, taskTypes } from '../domain/schemas/task';
-import { SequenceDefinitionSchema, type Condition, type SequenceSettings, type Step, type WeeklyWindow } from '../domain/schemas/sequence';
-import { localZone, nextMomentInWindow, spreadOffset, startOfDay, startOfNextDay } from '../domain/send-window';
+import { SequenceDefinitionSchema, type Condition, type SequenceSettings, type Step } from '../domain/schemas/sequence';
 import { compileSequence, stepKeyAt, type SequenceProgram } from '../domain/sequence-program';
 import { chooseVariant, type SplitVariant } from '../domain/split-cohort';
 import { pinnedTemplate, TemplatePinsSchema } from '../domain/template-pins';
@@ -14,15 +12,14 @@ import { createTaskActivities } from './tasks';
 
 /**
  * The database side of the enrollment workflow (workflows/sequence-enrollment.ts): short reads
- * and writes it runs as local activities. Every one is safe to repeat: rows are keyed by
- * (enrollment, step key, visit), updates only move a live enrollment, and times are computed
- * from the `now` the workflow passes (its deterministic clock, which is also what the
- * time-skipping test server advances).
+ * and writes it runs as local activities (sequence-timing.ts has the time computations). Every
+ * one is safe to repeat: rows are keyed by (enrollment, step key, visit), and updates only move
+ * a live enrollment. Recorded times are the workflow's (its deterministic clock, which is also
+ * what the time-skipping test server advances).
  */
 
 /** What the workflow needs of its sequence's settings. */
 export type EnrollmentSettings = Pick<SequenceSettings, 'exitOn' | 'exitLifecycleStage' | 'convertedOn' | 'sendWindow' | 'limits'>;
-export type SendWindow = SequenceSettings['sendWindow'];
 
 export interface LoadedEnrollment {
   status: 'active' | 'paused' | 'completed' | 'exited';
@@ -55,27 +52,6 @@ export interface StepRecord {
   at: string;
   /** Where the enrollment stands next, for Enrollment.currentStepKey; null at the end. */
   nextStepKey: string | null;
-}
-
-export interface SendSlotRequest {
-  enrollmentId: string;
-  sequenceId: string;
-  contactId: string;
-  now: string;
-  sendWindow: SendWindow;
-  limits: EnrollmentSettings['limits'];
-}
-
-/** Send now (`until` null) or not before `until`. */
-export type SendSlot = { until: null } | { until: string; reason: 'send_window' | 'daily_limit' | 'sender_daily_limit' };
-
-export interface WaitRequest {
-  enrollmentId: string;
-  contactId: string;
-  now: string;
-  duration?: string | undefined;
-  until?: WeeklyWindow | undefined;
-  sendWindow: SendWindow;
 }
 
 export interface SequenceTaskRequest {
@@ -114,8 +90,6 @@ export interface FinishRequest {
   at: string;
 }
 
-/** The send window's own default, for waits of a sequence that has no send window. */
-const defaultSpreadMinutes = 30;
 const liveStatuses = ['active', 'paused'] as const;
 
 export function createSequenceRunActivities({ prisma }: Pick<ActivityDeps, 'prisma'>) {
@@ -184,61 +158,6 @@ export function createSequenceRunActivities({ prisma }: Pick<ActivityDeps, 'pris
 
     async setEnrollmentStatus({ enrollmentId, status }: { enrollmentId: string; status: 'active' | 'paused' }): Promise<void> {
       await prisma.enrollment.updateMany({ where: { id: enrollmentId, status: { in: [...liveStatuses] } }, data: { status } });
-    },
-
-    /**
-     * Whether a send may go now: inside the sequence's send window in the contact's zone, and
-     * under its daily limits. Limits count the day's `sent` steps of the sequence, so sends
-     * that run at the same moment may pass one limit together by the few in flight.
-     */
-    async sendSlot(request: SendSlotRequest): Promise<SendSlot> {
-      const now = new Date(request.now);
-      const contact = await prisma.contact.findUnique({ where: { id: request.contactId }, select: { timeZone: true, ownerId: true } });
-      const window = request.sendWindow;
-      const spread = { zone: localZone(contact?.timeZone, window?.fallbackTimeZone ?? 'UTC'), spreadMinutes: window?.spreadMinutes ?? 0, seed: request.enrollmentId };
-      if (window) {
-        const opens = nextMomentInWindow(now, window, spread);
-        if (opens > now) return { until: opens.toISOString(), reason: 'send_window' };
-      }
-      const { perDay, perSenderPerDay } = request.limits;
-      if (perDay === undefined && (perSenderPerDay === undefined || !contact?.ownerId)) return { until: null };
-      // The sequence's day runs in its fallback zone: one day for every contact, wherever they are.
-      const dayZone = window?.fallbackTimeZone ?? 'UTC';
-      const since = startOfDay(now, dayZone);
-      let reason: 'daily_limit' | 'sender_daily_limit' | null = null;
-      if (perDay !== undefined) {
-        const sent = await prisma.enrollmentStep.count({ where: { sequenceId: request.sequenceId, outcome: 'sent', at: { gte: since } } });
-        if (sent >= perDay) reason = 'daily_limit';
-      }
-      if (!reason && perSenderPerDay !== undefined && contact?.ownerId) {
-        const [row] = await prisma.$queryRaw<{ sent: bigint }[]>`
-          SELECT count(*) AS sent
-            FROM enrollment_steps s
-            JOIN enrollments e ON e.id = s.enrollment_id
-            JOIN contacts c ON c.id = e.contact_id
-           WHERE s.sequence_id = ${request.sequenceId}::uuid AND s.outcome = 'sent' AND s.at >= ${since} AND c.owner_id = ${contact.ownerId}::uuid`;
-        if (Number(row?.sent ?? 0) >= perSenderPerDay) reason = 'sender_daily_limit';
-      }
-      if (!reason) return { until: null };
-      const tomorrow = startOfNextDay(now, dayZone);
-      const until = window ? nextMomentInWindow(tomorrow, window, spread) : new Date(tomorrow.getTime() + spreadOffset(request.enrollmentId, defaultSpreadMinutes * 60_000));
-      return { until: until.toISOString(), reason };
-    },
-
-    /**
-     * The end of a wait step: `duration` on the contact's local calendar (P1D is the same local
-     * time tomorrow, across a DST change), then the next moment inside `until`, spread like sends.
-     */
-    async waitUntil(request: WaitRequest): Promise<{ until: string }> {
-      const contact = await prisma.contact.findUnique({ where: { id: request.contactId }, select: { timeZone: true } });
-      const zone = localZone(contact?.timeZone, request.sendWindow?.fallbackTimeZone ?? 'UTC');
-      let at = DateTime.fromISO(request.now, { zone });
-      if (request.duration) at = at.plus(Duration.fromISO(request.duration));
-      const due = at.toJSDate();
-      const until = request.until
-        ? nextMomentInWindow(due, request.until, { zone, spreadMinutes: request.sendWindow?.spreadMinutes ?? defaultSpreadMinutes, seed: request.enrollmentId })
-        : due;
-      return { until: until.toISOString() };
     },
 
     /** A branch decided from what is recorded: the earlier steps' messages and the contact as it is now. */

@@ -3,10 +3,10 @@ import { NotFoundError, ValidationError } from '../domain/errors';
 import type { TriggerAction, TriggerEvent, TriggerWebhookEvent } from '../domain/schemas/trigger';
 import { customFieldName } from '../domain/trigger-validation';
 import { Prisma } from '../runtime/prisma';
-import type { DealStageChanged } from '../workflows/deal-messages';
 import { contactTemplateVariables } from '../domain/template-variables';
+import type { DealStageChanged } from '../workflows/deal-messages';
 import type { ActivityDeps } from './deps';
-import { dealAmount, dealTemplateVariables, loadDealContext, type DealContext } from './deal-context';
+import { dealAmount, dealTemplateVariables, liveContact, loadDealContext, type DealContext } from './deal-context';
 import { createEmailSendingActivities } from './email-sending';
 import { createEnrollmentActivities } from './enrollments';
 import type { MessagingDeps } from './providers';
@@ -68,14 +68,14 @@ export function createTriggerActionExecutors(
     const stageName = (id: string | null) => stages.find((stage) => stage.id === id)?.name ?? null;
     return {
       deal: { id: deal.id, ...dealTemplateVariables(deal) },
-      contact: deal.contact && !deal.contact.deletedAt ? contactTemplateVariables(deal.contact).contact : null,
+      contact: contactVariables(deal),
       owner: { name: deal.owner.name, email: deal.owner.email },
       stageChange: { from: stageName(change.fromStageId), to: stageName(change.toStageId) ?? '', at: change.at, by: mover?.name ?? null },
     };
   }
 
   function webhookEvent(input: TriggerActionInput, deal: DealContext, deliveryId: string): TriggerWebhookEvent {
-    const contact = deal.contact && !deal.contact.deletedAt ? deal.contact : null;
+    const contact = liveContact(deal);
     return {
       id: deliveryId,
       type: eventName(input),
@@ -86,7 +86,7 @@ export function createTriggerActionExecutors(
         id: deal.id, name: deal.name, amount: dealAmount(deal), currency: deal.currency, pipelineId: deal.pipelineId,
         stageId: deal.stageId, status: deal.status, ownerId: deal.ownerId, contactId: contact?.id ?? null,
       },
-      contact: contact ? { id: contact.id, firstName: contact.firstName, lastName: contact.lastName, email: (contactTemplateVariables(contact).contact.email as string | null) ?? null } : null,
+      contact: contact ? { id: contact.id, firstName: contact.firstName, lastName: contact.lastName, email: (contactVariables(deal)?.email as string | null) ?? null } : null,
       owner: { id: deal.owner.id, name: deal.owner.name, email: deal.owner.email },
     };
   }
@@ -203,6 +203,11 @@ export function createTriggerActionExecutors(
   }
 
   return { execute };
+}
+
+function contactVariables(deal: DealContext): Record<string, unknown> | null {
+  const contact = liveContact(deal);
+  return contact ? contactTemplateVariables(contact).contact : null;
 }
 
 function eventName(input: TriggerActionInput): TriggerWebhookEvent['type'] {

@@ -3,6 +3,7 @@ import { triggerFires } from '../domain/trigger-matching';
 import type { Prisma } from '../runtime/prisma';
 import type { DealStageChanged } from '../workflows/deal-messages';
 import { contactLifecycleOf, dealAmount, loadDealContext } from './deal-context';
+import { idleDeadlineAt } from './deal-idle';
 import type { ActivityDeps } from './deps';
 import type { MessagingDeps } from './providers';
 import { createTriggerActionExecutors, triggerActionKey, type FinalActionOutcome, type TriggerActionInput, type TriggerActionOutcome } from './trigger-actions';
@@ -22,7 +23,8 @@ export interface MatchedTrigger {
 export interface StageChangeMatch {
   /** Null when the deal no longer exists: nothing fires and the workflow ends. */
   deal: { status: 'open' | 'won' | 'lost' } | null;
-  toStage: { idleLimitDays: number | null; isWon: boolean; isLost: boolean };
+  /** `idleDeadline`: when the new stage's idle clock runs out, counted from the request's `idleFrom`. */
+  toStage: { idleLimitDays: number | null; isWon: boolean; isLost: boolean; idleDeadline: string | null };
   triggers: MatchedTrigger[];
 }
 
@@ -67,15 +69,17 @@ export function createTriggerFiringActivities(deps: ActivityDeps & MessagingDeps
     /**
      * The triggers this change fires: published, active, not archived, on the right stage edge,
      * with filters matching the deal as it is now. Also the facts the workflow needs next: the
-     * deal's status and the new stage's idle limit and won/lost flags.
+     * deal's status, and the new stage's idle limit, won/lost flags and idle deadline.
      */
-    async matchStageTriggers(request: { dealId: string; change: DealStageChanged }): Promise<StageChangeMatch> {
+    async matchStageTriggers(request: { dealId: string; change: DealStageChanged; idleFrom: string }): Promise<StageChangeMatch> {
       const { change } = request;
       const [deal, toStage] = await Promise.all([
         loadDealContext(prisma, request.dealId),
         prisma.stage.findUnique({ where: { id: change.toStageId }, select: { idleLimitDays: true, isWon: true, isLost: true } }),
       ]);
-      const stageFacts = toStage ?? { idleLimitDays: null, isWon: false, isLost: false };
+      const { idleLimitDays, isWon, isLost } = toStage ?? { idleLimitDays: null, isWon: false, isLost: false };
+      const idleDeadline = deal && idleLimitDays !== null && !isWon && !isLost ? idleDeadlineAt(request.idleFrom, idleLimitDays, deal.owner.timeZone) : null;
+      const stageFacts = { idleLimitDays, isWon, isLost, idleDeadline };
       if (!deal) return { deal: null, toStage: stageFacts, triggers: [] };
       const stageIds = [change.toStageId, ...(change.fromStageId ? [change.fromStageId] : [])];
       const candidates = await prisma.$queryRaw<CandidateRow[]>`

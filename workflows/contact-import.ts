@@ -13,9 +13,9 @@ const defaultBatchesPerRun = 100;
 
 const batches = proxyActivities<Activities>({
   // A batch is seconds of work; the heartbeats (after reading and after writing) notice a dead
-  // worker within a minute, and its retry starts again from the last committed position.
+  // worker within 20 seconds, and its retry starts again from the last committed position.
   startToCloseTimeout: '15 minutes',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: '20 seconds',
   // Conflicts with concurrent writers are retried at once; anything still failing after this
   // many attempts is a fault to look into, and the import ends as failed with its message.
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },

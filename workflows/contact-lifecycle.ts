@@ -15,8 +15,8 @@ import {
 import type { Activities } from '../activities';
 import type { TrackedEventFact } from '../domain/schemas/tracked-event';
 import {
-  applyTrackedEvent,
   enrollFromForm,
+  handleTrackedEvent,
   notifyContactDeleted,
   notifyDeliveryEvent,
   onReengagementTimer,
@@ -207,7 +207,7 @@ export async function contactLifecycle({ contactId, state: carried }: ContactLif
     } else if (submission && v2) await handleFormSubmission(contactId, state, submission, isV3());
     else if (submission) await handleFormSubmissionBeforeV2(contactId, state, submission);
     else if (trackedEvent && isV3()) {
-      await applyTrackedEvent(customer, trackedEvent);
+      await handleTrackedEvent(customer, trackedEvent);
       state.handledEventIds = [...(state.handledEventIds ?? []), trackedEvent.eventId].slice(-handledEventIdsKept);
     }
     if (workflowInfo().continueAsNewSuggested && !hasWork()) {

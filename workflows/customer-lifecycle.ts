@@ -51,7 +51,7 @@ const deliveryEventNotices: Partial<Record<EmailDeliveryEvent['kind'], Enrollmen
   hard_bounce: 'bounced',
 };
 
-export async function applyTrackedEvent(ctx: Context, event: TrackedEventFact): Promise<void> {
+export async function handleTrackedEvent(ctx: Context, event: TrackedEventFact): Promise<void> {
   const { contactId, state, steps } = ctx;
   const outcome = await steps.applyTrackedEvent({ contactId, event, appliedAt: new Date().toISOString(), stageActivityId: uuid4() });
   if (!outcome.exists) return;
@@ -183,7 +183,7 @@ async function followStage(ctx: Context, outcome: LifecycleOutcome): Promise<voi
 /** The owner hears about a new MQL at once; a lead without an owner is routed first. */
 async function openMqlTask(ctx: Context, outcome: LifecycleOutcome, eventId: string, score: number): Promise<void> {
   const { contactId, state, steps } = ctx;
-  state.ownerId = outcome.ownerId ?? state.ownerId ?? (await steps.assignOwner(contactId))?.ownerId ?? null;
+  state.ownerId = outcome.ownerId ?? (await steps.assignOwner(contactId))?.ownerId ?? null;
   // Every rep at capacity: the stage change is on the timeline for whoever takes the lead.
   if (!state.ownerId) return;
   await steps.createFollowUpTask({

@@ -102,11 +102,11 @@ const sends = proxyActivities<Activities>({
 export async function sequenceEnrollment(input: SequenceEnrollmentRunInput): Promise<void> {
   const { enrollmentId } = input;
   // Answerable from the first moment (the API may ask right after the start); the rest waits for the load.
-  let run: Run | null = null;
-  setHandler(progressQuery, () => (run ? progressOf(run) : { enrollmentId, status: 'active', currentStepKey: null, waitingUntil: null, stopReason: null, history: [] }));
+  let current: Run | null = null;
+  setHandler(progressQuery, () => (current ? progressOf(current) : { enrollmentId, status: 'active', currentStepKey: null, waitingUntil: null, stopReason: null, history: [] }));
   const loaded = await quick.loadEnrollment({ enrollmentId });
   if (loaded.status !== 'active' && loaded.status !== 'paused') return;
-  run = {
+  const run: Run = {
     enrollmentId,
     workflowId: workflowInfo().workflowId,
     loaded,
@@ -124,6 +124,7 @@ export async function sequenceEnrollment(input: SequenceEnrollmentRunInput): Pro
     finished: false,
     waitingUntil: null,
   };
+  current = run;
   const requestStop = (reason: StopReason, detail: string | null): void => {
     run.stop ??= { reason, detail };
   };

@@ -66,7 +66,10 @@ export async function ingestTrackedEvents(deps: EventServiceDeps, events: Tracke
   stored.forEach((outcome, position) => {
     const { index } = known[position]!;
     results[index] = { id: events[index]!.id, status: outcome.status, contactId: outcome.contactId };
-    if (outcome.fact && outcome.contactId) signals.set(outcome.contactId, [...(signals.get(outcome.contactId) ?? []), outcome.fact]);
+    if (!outcome.fact || !outcome.contactId) return;
+    const facts = signals.get(outcome.contactId) ?? [];
+    facts.push(outcome.fact);
+    signals.set(outcome.contactId, facts);
   });
   const stages = await deps.prisma.contact.findMany({ where: { id: { in: [...signals.keys()] } }, select: { id: true, lifecycleStage: true } });
   const stageOf = new Map(stages.map((row) => [row.id, row.lifecycleStage as string]));

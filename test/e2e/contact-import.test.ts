@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -5,8 +6,10 @@ import { temporal } from '@temporalio/proto';
 import type { ImportView } from '../../domain/schemas/import';
 import { contactImport } from '../../workflows/contact-import';
 import { importWorkflowId } from '../../workflows/workflow-ids';
+import { stopChild } from '../../runtime/temporal-dev-server';
 import { historyJsonOptions } from '../support/histories';
 import { eventually, startTestStack, type RunningWorker, type TestStack } from '../support/stack';
+import { startWorkerProcess as startWorkerProcessFor } from '../support/worker-process';
 
 let stack: TestStack;
 let worker: RunningWorker | undefined;
@@ -286,4 +289,52 @@ describe('GET /v1/imports', () => {
     const forbidden = await fetch(`${stack.baseUrl}/v1/imports`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'text/csv' }, body: 'email\nx@example.com\n' });
     expect(forbidden.status).toBe(403);
   });
+});
+
+describe('a worker killed mid-import', () => {
+  const children: ChildProcess[] = [];
+  afterAll(async () => {
+    for (const child of children) await stopChild(child, 2_000);
+  });
+
+  it('is replaced by another that resumes after the last committed batch: exact counts, no contact twice', async () => {
+    await worker!.stop();
+    const rows = 3000;
+    const lines = ['email,first name,last name'];
+    for (let i = 0; i < rows; i += 1) {
+      if (i % 20 === 7) lines.push(`crash-${i}@,Broken,Row`);
+      else if (i % 10 === 3 && i >= 10) lines.push(`crash-${i - 3}@example.com,First${i - 3},Last`);
+      else lines.push(`crash-${i}@example.com,First${i},Last`);
+    }
+    const failed = rows / 20;
+    const repeated = rows / 10 - 1;
+    const created = rows - failed - repeated;
+
+    const startWorkerProcess = () => {
+      const child = startWorkerProcessFor(stack, { IMPORT_BATCH_ROWS: '50' });
+      children.push(child);
+      return child;
+    };
+    // Two workers, as in production; the one running a batch is killed, the other takes over.
+    const first = startWorkerProcess();
+    startWorkerProcess();
+    const queued = await startImport(`${lines.join('\n')}\n`, { source: 'crash-test' });
+    const handle = stack.client.workflow.getHandle(importWorkflowId(queued.id));
+    const progress = async () => ({
+      rowsRead: (await stack.db.prisma.import.findUniqueOrThrow({ where: { id: queued.id } })).rowsRead,
+      // The SDK's default worker identity is <pid>@<host>.
+      batchOn: (await handle.describe()).raw.pendingActivities?.[0]?.lastWorkerIdentity ?? null,
+    });
+    await eventually(progress, ({ rowsRead, batchOn }) => rowsRead >= 500 && batchOn?.startsWith(`${first.pid}@`) === true, 120_000);
+    first.kill('SIGKILL');
+    await new Promise((resolve) => first.once('exit', resolve));
+    expect((await progress()).rowsRead).toBeLessThan(rows);
+
+    const done = await finished(queued.id, 150_000);
+    expect(done).toMatchObject({ status: 'completed', counts: { rowsRead: rows, created, updated: 0, skipped: repeated, failed } });
+    expect(await stack.db.prisma.contact.count({ where: { source: 'crash-test' } })).toBe(created);
+    expect(await stack.db.prisma.contactEmail.count({ where: { address: { startsWith: 'crash-' } } })).toBe(created);
+    expect(await stack.db.prisma.importRowError.count({ where: { importId: queued.id } })).toBe(failed);
+    expect(await stack.db.prisma.auditLog.count({ where: { actorType: 'import', actorId: queued.id, action: 'contact.created' } })).toBe(created);
+  }, 240_000);
 });

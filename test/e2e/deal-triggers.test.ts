@@ -133,6 +133,25 @@ describe('stage-move triggers', () => {
     await eventually(() => runsOf(trigger.id), (runs) => runs.length === 1 && runs[0]!.status === 'done');
   }, 60_000);
 
+  it('enrolls the deal\'s contact in a sequence once, through the sequence\'s own enrollment', async () => {
+    const sequence = await call<{ id: string }>('POST', '/v1/sequences', {
+      body: { name: 'Proposal nurture', publish: true, definition: { steps: [{ key: 'pause', type: 'wait', duration: 'P7D' }, { key: 'hello', type: 'email', template: 'welcome' }] } },
+    });
+    expect(sequence.status).toBe(201);
+    const trigger = await createTrigger({
+      event: 'enter',
+      stageId: fixture.stage('Contacted').id,
+      actions: [{ type: 'enroll_in_sequence', sequenceId: sequence.body.id }],
+    }, 'nurture on contact');
+    const deal = await createDeal('Soylent supply', 'New');
+    expect((await move(deal.id, 'Contacted')).status).toBe(200);
+
+    const [run] = await eventually(() => runsOf(trigger.id), (runs) => runs.length === 1);
+    const enrollments = await stack.db.prisma.enrollment.findMany({ where: { sequenceId: sequence.body.id, contactId: deal.contactId } });
+    expect(enrollments).toMatchObject([{ source: 'trigger', sourceRef: `trigger:${trigger.id}`, sourceKey: `trigger:${trigger.id}:${run!.stageChangeId}:0`, status: 'active' }]);
+    expect(run).toMatchObject({ actionType: 'enroll_in_sequence', status: 'done', detail: { enrollmentId: enrollments[0]!.id, enrollment: 'enrolled' } });
+  }, 60_000);
+
   it('gives up at once on a 4xx answer, shows the failed delivery, and still runs the next action', async () => {
     const trigger = await createTrigger({
       event: 'enter',
