@@ -81,9 +81,10 @@ export function createDealIdleActivities(deps: Pick<ActivityDeps, 'prisma'>) {
       };
     },
 
-    /** A touch: a new idle period from `from`; the rotting flag goes when `clearRotting`. Returns its deadline. */
-    async restartIdleClock(request: { dealId: string; from: string; businessDays: number; clearRotting: boolean }): Promise<string> {
+    /** A touch: a new idle period from `from` (none without a limit), and the rotting flag goes when `clearRotting`. Returns its deadline. */
+    async restartIdleClock(request: { dealId: string; from: string; businessDays: number | null; clearRotting: boolean }): Promise<string | null> {
       if (request.clearRotting) await prisma.deal.updateMany({ where: { id: request.dealId, rotting: true }, data: { rotting: false } });
+      if (request.businessDays === null) return null;
       const deal = await prisma.deal.findUnique({ where: { id: request.dealId }, select: { owner: { select: { timeZone: true } } } });
       return idleDeadlineAt(request.from, request.businessDays, deal?.owner.timeZone ?? 'UTC');
     },

@@ -1,4 +1,4 @@
-import { ActivityFailure, log, upsertSearchAttributes, uuid4, type ActivityInterfaceFor } from '@temporalio/workflow';
+import { ActivityFailure, log, upsertSearchAttributes, uuid4, type LocalActivityInterfaceFor } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { EnrollmentNotice } from '../activities/enrollment-notify';
 import type { LifecycleOutcome } from '../activities/lifecycle';
@@ -19,7 +19,7 @@ import { contactWorkflowId } from './workflow-ids';
  */
 
 /** The workflow's local activities (contact-lifecycle.ts owns their options). */
-export type LifecycleSteps = ActivityInterfaceFor<Activities>;
+export type LifecycleSteps = LocalActivityInterfaceFor<Activities>;
 
 /** The armed quiet-customer timer. */
 export interface ReengagementTimer {

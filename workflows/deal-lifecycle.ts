@@ -130,6 +130,7 @@ export async function dealLifecycle({ dealId, state: carried }: DealLifecycleInp
       stageEnteredAt: facts.stageEnteredAt,
       lastTouchAt: laterOf(facts.lastTouchAt, facts.stageEnteredAt),
       idleLimitDays: facts.idleLimitDays,
+      idleDeadline: facts.idleDeadline,
       rotting: facts.rotting,
     } satisfies Partial<DealWorkflowState>);
   }
@@ -147,10 +148,6 @@ export async function dealLifecycle({ dealId, state: carried }: DealLifecycleInp
     const touch = state.pendingTouches.shift();
     if (touch) {
       await handleTouch(run, touch);
-      continue;
-    }
-    if (state.idleDeadline === null && state.idleLimitDays !== null && state.escalationLevel === 0) {
-      state.idleDeadline = await quickSteps.idleDeadline({ dealId, from: laterOf(state.lastTouchAt, state.stageEnteredAt), businessDays: state.idleLimitDays });
       continue;
     }
     if (workflowInfo().continueAsNewSuggested) {
@@ -180,7 +177,8 @@ async function handleStageChange(run: Run, change: DealStageChanged): Promise<St
   const { dealId, state } = run;
   // Handled from now on: a redelivery arriving while its triggers run is ignored too.
   state.handledStageChangeIds = [...state.handledStageChangeIds, change.stageChangeId].slice(-handledIdsKept);
-  const match = await quickSteps.matchStageTriggers({ dealId, change });
+  const lastTouchAt = laterOf(state.lastTouchAt, change.at);
+  const match = await quickSteps.matchStageTriggers({ dealId, change, idleFrom: lastTouchAt });
   if (!match.deal) return 'deal_gone';
   for (const trigger of match.triggers) {
     if (run.deleted) return 'deal_gone';
@@ -192,9 +190,9 @@ async function handleStageChange(run: Run, change: DealStageChanged): Promise<St
     stageId: change.toStageId,
     stageEntryId: change.stageChangeId,
     stageEnteredAt: change.at,
-    lastTouchAt: laterOf(state.lastTouchAt, change.at),
+    lastTouchAt,
     idleLimitDays: match.toStage.idleLimitDays,
-    idleDeadline: null,
+    idleDeadline: match.toStage.idleDeadline,
     escalationLevel: 0,
     idleRound: 0,
     rotting: false,
@@ -228,8 +226,15 @@ async function fireTrigger(run: Run, change: DealStageChanged, trigger: MatchedT
 async function handleTouch({ dealId, state }: Run, touch: DealTouched): Promise<void> {
   state.handledTouchIds = [...state.handledTouchIds, touch.sourceId].slice(-handledIdsKept);
   if (!touchRestartsClock(touch.at, laterOf(state.lastTouchAt, state.stageEnteredAt), Date.now())) return;
-  if (state.rotting) await quickSteps.clearDealRotting(dealId);
-  Object.assign(state, { lastTouchAt: touch.at, idleDeadline: null, escalationLevel: 0, idleRound: state.idleRound + 1, rotting: false } satisfies Partial<DealWorkflowState>);
+  const restart = state.idleLimitDays !== null || state.rotting;
+  const idleDeadline = restart ? await quickSteps.restartIdleClock({ dealId, from: touch.at, businessDays: state.idleLimitDays, clearRotting: state.rotting }) : null;
+  Object.assign(state, {
+    lastTouchAt: touch.at,
+    idleDeadline,
+    escalationLevel: 0,
+    idleRound: state.idleRound + 1,
+    rotting: false,
+  } satisfies Partial<DealWorkflowState>);
 }
 
 /** How long a deal found closed in the database waits for the stage change that closed it, so its triggers still fire. */
@@ -242,7 +247,7 @@ async function escalate(run: Run): Promise<StepResult> {
   const limit = state.idleLimitDays ?? 0;
   const stepKey = idleStepKey(dealId, state.stageEntryId, state.idleRound, level);
   const firedAt = state.idleDeadline ?? new Date().toISOString();
-  const outcome = await quickSteps.escalateIdleDeal({ dealId, level, stepKey, idleDays: limit * level });
+  const outcome = await quickSteps.escalateIdleDeal({ dealId, level, stepKey, idleDays: limit * level, ...(level === 1 ? { nextPeriod: { from: firedAt, businessDays: limit } } : {}) });
   if (outcome.status === 'deleted') return 'deal_gone';
   if (outcome.status === 'closed') {
     state.idleDeadline = null;
@@ -258,7 +263,7 @@ async function escalate(run: Run): Promise<StepResult> {
       // The task is in the owner's inbox either way; a broken template must not stop the ladder.
       log.warn('idle notification not sent', { dealId, error: error.cause?.message ?? error.message });
     }
-    state.idleDeadline = await quickSteps.idleDeadline({ dealId, from: firedAt, businessDays: limit });
+    state.idleDeadline = outcome.nextDeadline;
   } else {
     state.rotting = true;
     state.idleDeadline = null;

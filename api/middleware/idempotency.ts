@@ -52,8 +52,10 @@ export function idempotency(prisma: PrismaClient, scopeOf: (req: Request) => str
     // answer is already a replay. Only 2xx answers are kept: a refused request changed nothing,
     // so running it again is equivalent and lets the client fix its input under the same key.
     const release = () => prisma.idempotentRequest.deleteMany({ where: { scope, key, responseStatus: inProgress } });
+    let stored = false;
     const json = res.json.bind(res);
     res.json = (value: unknown) => {
+      stored = true;
       const store = res.statusCode >= 200 && res.statusCode < 300
         ? prisma.idempotentRequest.update({
             where: { scope_key: { scope, key } },
@@ -68,6 +70,12 @@ export function idempotency(prisma: PrismaClient, scopeOf: (req: Request) => str
     };
     res.on('finish', () => {
       if (res.statusCode >= 300) release().catch((error: unknown) => req.log.error({ err: error }, 'failed to release idempotency key'));
+      // A success without a JSON body (204 of a delete) is kept too, so its retry replays it.
+      else if (!stored) {
+        prisma.idempotentRequest
+          .updateMany({ where: { scope, key, responseStatus: inProgress }, data: { responseStatus: res.statusCode, responseBody: Prisma.JsonNull } })
+          .catch((error: unknown) => req.log.error({ err: error }, 'failed to store idempotent response'));
+      }
     });
     next();
   };

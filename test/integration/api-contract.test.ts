@@ -134,7 +134,34 @@ describe('contacts', () => {
     expect(second.body.id).toBe(first.body.id);
     expect(await stack.db.prisma.contactEmail.count({ where: { address: 'once@example.org' } })).toBe(1);
   });
+
+  it('replays a 204 answered without a body, so a retried delete is not a conflict', async () => {
+    const created = await call('POST', '/v1/contacts', { body: { emails: ['deleted-once@example.org'] } });
+    const headers = { 'idempotency-key': 'delete-once' };
+    expect((await call('DELETE', `/v1/contacts/${String(created.body.id)}`, { headers })).status).toBe(204);
+    await eventuallyStored('delete-once');
+    const retried = await call('DELETE', `/v1/contacts/${String(created.body.id)}`, { headers });
+    expect(retried.status).toBe(204);
+  });
+
+  it('names a field of the wrong type as such, not as missing', async () => {
+    const reply = await call('POST', '/v1/contacts', { body: { emails: ['typed@example.org'], firstName: 12 } });
+    expect(reply.status).toBe(422);
+    const error = reply.body.errors?.find((entry) => entry.field === 'firstName');
+    expect(error?.message).not.toBe('is required');
+    expect(error?.message).toMatch(/string/);
+  });
 });
+
+/** A 204 is stored once the response has finished; the client may see it a moment earlier. */
+async function eventuallyStored(key: string): Promise<void> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const row = await stack.db.prisma.idempotentRequest.findFirst({ where: { key } });
+    if (row && row.responseStatus === 204) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`idempotent response ${key} was not stored`);
+}
 
 describe('tasks', () => {
   async function makeTask(assigneeEmail: string, dueInMinutes: number): Promise<string> {

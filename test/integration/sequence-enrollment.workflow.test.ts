@@ -16,7 +16,7 @@ import { seedDemoData } from '../../prisma/seed';
 import { loadConfig } from '../../runtime/config';
 import { createMetrics } from '../../runtime/metrics';
 import { resolveTemporalTestServer } from '../../runtime/temporal-binaries';
-import { enrollmentEventSignal, pauseUpdate, progressQuery, resumeUpdate, unenrollSignal } from '../../workflows/enrollment-messages';
+import { contactMergedSignal, enrollmentEventSignal, pauseUpdate, progressQuery, resumeUpdate, unenrollSignal } from '../../workflows/enrollment-messages';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { historyJsonOptions } from '../support/histories';
 import { consentingContact, createSequence, createTemplate, enroll, startSequenceWorker } from '../support/sequences';
@@ -252,6 +252,27 @@ describe('exits', () => {
       converted: false,
     });
     expect((await messagesOf(gus.id)).length).toBe(1);
+  }, 30_000);
+});
+
+describe('contact merge', () => {
+  it('goes on with the survivor when it keeps the enrollment, and ends with merged when it does not', async () => {
+    const sequence = await createSequence(db.prisma, [{ definition: waitThenFollowUp }]);
+    const [kept, dropped, survivor] = await Promise.all(['Kay', 'Lou', 'Mo'].map((firstName) => consentingContact(db.prisma, { firstName })));
+    const k = await enroll(env, db.prisma, taskQueue, sequence, kept!.id);
+    const l = await enroll(env, db.prisma, taskQueue, sequence, dropped!.id);
+    for (const { handle } of [k, l]) await eventually(() => handle.query(progressQuery), (progress) => progress.waitingUntil !== null);
+
+    // The merge moves the enrollment row first, then tells the workflow.
+    await db.prisma.enrollment.update({ where: { id: k.enrollment.id }, data: { contactId: survivor!.id } });
+    await k.handle.signal(contactMergedSignal, { survivorContactId: survivor!.id, keep: true });
+    await l.handle.signal(contactMergedSignal, { survivorContactId: survivor!.id, keep: false });
+    for (const run of [l, k]) await run.handle.result();
+
+    expect((await messagesOf(survivor!.id)).map((message) => message.idempotencyKey)).toEqual([`enrollment:${k.enrollment.id}:followup:1`]);
+    expect(await db.prisma.enrollment.findUniqueOrThrow({ where: { id: k.enrollment.id } })).toMatchObject({ status: 'completed', contactId: survivor!.id });
+    expect(await db.prisma.enrollment.findUniqueOrThrow({ where: { id: l.enrollment.id } })).toMatchObject({ status: 'exited', stopReason: 'merged', stopDetail: survivor!.id });
+    expect((await messagesOf(dropped!.id)).map((message) => message.templateKey)).toEqual(['drip-intro']);
   }, 30_000);
 });
 

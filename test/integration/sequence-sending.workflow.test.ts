@@ -144,6 +144,31 @@ describe('daily limits', () => {
   }, 30_000);
 });
 
+describe('a template that cannot be rendered', () => {
+  it('fails its step at the first attempt and the sequence goes on', async () => {
+    const sequence = await createSequence(db.prisma, [
+      {
+        definition: {
+          steps: [
+            { key: 'broken', type: 'email', template: 'no-such-template' },
+            { key: 'hello', type: 'email', template: 'hello' },
+          ],
+        },
+      },
+    ]);
+    const vic = await consentingContact(db.prisma, { firstName: 'Vic' });
+    const { handle, enrollment } = await enroll(env, db.prisma, taskQueue, sequence, vic.id);
+    await eventually(() => sentStep(enrollment.id).catch(() => null), (step) => step !== null);
+    const steps = await db.prisma.enrollmentStep.findMany({ where: { enrollmentId: enrollment.id }, orderBy: { at: 'asc' } });
+    expect(steps.map((step) => [step.stepKey, step.outcome, step.detail])).toEqual([
+      ['broken', 'failed', { reason: 'Email template no-such-template does not exist.' }],
+      ['hello', 'sent', {}],
+    ]);
+    expect(await db.prisma.message.count({ where: { contactId: vic.id } })).toBe(1);
+    await handle.result();
+  }, 30_000);
+});
+
 describe('version pinning', () => {
   it('keeps a running enrollment on its sequence version and its pinned template version', async () => {
     await createTemplate(db.prisma, 'pinned-offer', 'email', [{ subject: 'Offer', html: '<p>Version one of the offer.</p>' }]);
