@@ -1,6 +1,6 @@
 import { addBusinessDays } from '../domain/business-time';
 import { runDuplicateAuditPlan, type DuplicateAuditOptions, type DuplicateAuditSteps, type DuplicateAuditSummary } from '../domain/duplicate-audit-plan';
-import { blockingKeys, matchProfile, maxBlockSize, scoreBlock, type MatchProfile } from '../domain/matching';
+import { blockingKeys, matchProfile, maxBlockSize, scoreBlock, type MatchInput, type MatchProfile } from '../domain/matching';
 import { Prisma, type PrismaClient } from '../runtime/prisma';
 import type { ActivityDeps } from './deps';
 
@@ -10,7 +10,7 @@ import type { ActivityDeps } from './deps';
  * review task is created together with its pairs' assignment, under a business key.
  */
 
-interface MatchRow {
+interface ContactRow {
   id: string;
   first_name: string | null;
   last_name: string | null;
@@ -19,59 +19,73 @@ interface MatchRow {
   company_name: string | null;
   company_domain: string | null;
   country: string | null;
-  emails: string[];
-  phones: string[];
   deleted: boolean;
 }
 
-/** What matching reads of contacts, in one query: addresses and company folded into each row. */
-function matchRows(prisma: PrismaClient | Prisma.TransactionClient, where: Prisma.Sql, limit: number): Promise<MatchRow[]> {
-  return prisma.$queryRaw<MatchRow[]>`
+/**
+ * What matching reads of a page of contacts. Three plain queries rather than one with
+ * correlated subqueries: the planner prices those so high on a freshly imported table (no
+ * statistics yet) that it JIT-compiles them, which took longer than the page itself.
+ */
+async function matchInputs(prisma: PrismaClient, where: Prisma.Sql, limit: number): Promise<Array<{ input: MatchInput; deleted: boolean }>> {
+  const rows = await prisma.$queryRaw<ContactRow[]>`
     SELECT c.id, c.first_name, c.last_name, c.custom_fields, c.company_id, co.name AS company_name, co.domain AS company_domain, c.country,
-           c.deleted_at IS NOT NULL AS deleted,
-           COALESCE((SELECT array_agg(e.address ORDER BY e.is_primary DESC, e.created_at) FROM contact_emails e WHERE e.contact_id = c.id), '{}') AS emails,
-           COALESCE((SELECT array_agg(p.e164 ORDER BY p.is_primary DESC, p.created_at) FROM contact_phones p WHERE p.contact_id = c.id), '{}') AS phones
+           c.deleted_at IS NOT NULL AS deleted
     FROM contacts c LEFT JOIN companies co ON co.id = c.company_id
     WHERE ${where}
     ORDER BY c.id
     LIMIT ${limit}`;
-}
-
-function profileOf(row: MatchRow): MatchProfile {
-  return matchProfile({
-    id: row.id,
-    firstName: row.first_name,
-    lastName: row.last_name,
-    emails: row.emails,
-    phones: row.phones,
-    companyId: row.company_id,
-    companyName: row.company_name,
-    companyDomain: row.company_domain,
-    country: row.country,
-    customFields: row.custom_fields,
-  });
+  const ids = rows.map((row) => row.id);
+  const [emails, phones] = await Promise.all([
+    prisma.$queryRaw<Array<{ contact_id: string; value: string }>>`
+      SELECT contact_id, address AS value FROM contact_emails WHERE contact_id = ANY(${ids}::uuid[]) ORDER BY is_primary DESC, created_at`,
+    prisma.$queryRaw<Array<{ contact_id: string; value: string }>>`
+      SELECT contact_id, e164 AS value FROM contact_phones WHERE contact_id = ANY(${ids}::uuid[]) ORDER BY is_primary DESC, created_at`,
+  ]);
+  const byContact = (values: Array<{ contact_id: string; value: string }>) => {
+    const map = new Map<string, string[]>();
+    for (const { contact_id: contactId, value } of values) map.set(contactId, [...(map.get(contactId) ?? []), value]);
+    return map;
+  };
+  const emailsOf = byContact(emails);
+  const phonesOf = byContact(phones);
+  return rows.map((row) => ({
+    deleted: row.deleted,
+    input: {
+      id: row.id,
+      firstName: row.first_name,
+      lastName: row.last_name,
+      emails: emailsOf.get(row.id) ?? [],
+      phones: phonesOf.get(row.id) ?? [],
+      companyId: row.company_id,
+      companyName: row.company_name,
+      companyDomain: row.company_domain,
+      country: row.country,
+      customFields: row.custom_fields,
+    },
+  }));
 }
 
 export function createDuplicateAuditActivities({ prisma }: Pick<ActivityDeps, 'prisma'>) {
   return {
     /** Rewrites the blocking keys of one page of contacts; deleted and merged contacts lose theirs. */
     async indexContactMatchKeys({ afterId, limit }: { afterId: string | null; limit: number }) {
-      const rows = await matchRows(prisma, afterId ? Prisma.sql`c.id > ${afterId}::uuid` : Prisma.sql`TRUE`, limit);
+      const rows = await matchInputs(prisma, afterId ? Prisma.sql`c.id > ${afterId}::uuid` : Prisma.sql`TRUE`, limit);
       const keys: string[] = [];
       const owners: string[] = [];
-      for (const row of rows) {
-        if (row.deleted) continue;
-        for (const key of blockingKeys(profileOf(row))) {
+      for (const { input, deleted } of rows) {
+        if (deleted) continue;
+        for (const key of blockingKeys(matchProfile(input))) {
           keys.push(key);
-          owners.push(row.id);
+          owners.push(input.id);
         }
       }
-      const ids = rows.map((row) => row.id);
+      const ids = rows.map((row) => row.input.id);
       await prisma.$transaction([
         prisma.$executeRaw`DELETE FROM contact_match_keys WHERE contact_id = ANY(${ids}::uuid[])`,
         prisma.$executeRaw`INSERT INTO contact_match_keys (key, contact_id) SELECT * FROM unnest(${keys}::text[], ${owners}::uuid[]) ON CONFLICT DO NOTHING`,
       ]);
-      return { contacts: rows.length, keys: keys.length, nextAfterId: rows.length === limit ? rows[rows.length - 1]!.id : null };
+      return { contacts: rows.length, keys: keys.length, nextAfterId: rows.length === limit ? ids[ids.length - 1]! : null };
     },
 
     /** Scores the pairs of one page of shared keys (blocks) and upserts them as this audit's candidates. */
@@ -87,7 +101,7 @@ export function createDuplicateAuditActivities({ prisma }: Pick<ActivityDeps, 'p
       const scored = blocks.filter((block) => block.size <= maxBlockSize);
       const ids = [...new Set(scored.flatMap((block) => block.ids))];
       const profiles = new Map<string, MatchProfile>();
-      for (const row of await matchRows(prisma, Prisma.sql`c.id = ANY(${ids}::uuid[]) AND c.deleted_at IS NULL`, ids.length)) profiles.set(row.id, profileOf(row));
+      for (const { input } of await matchInputs(prisma, Prisma.sql`c.id = ANY(${ids}::uuid[]) AND c.deleted_at IS NULL`, ids.length)) profiles.set(input.id, matchProfile(input));
 
       // One pair often shares several keys (name and email): score it once.
       const pairs = new Map<string, { a: string; b: string; score: number; reasons: string[] }>();
