@@ -68,24 +68,31 @@ async function matchInputs(prisma: PrismaClient, where: Prisma.Sql, limit: numbe
 
 export function createDuplicateAuditActivities({ prisma }: Pick<ActivityDeps, 'prisma'>) {
   return {
-    /** Rewrites the blocking keys of one page of contacts; deleted and merged contacts lose theirs. */
+    /**
+     * Brings the blocking keys of one page of contacts up to date; deleted and merged contacts
+     * lose theirs. Only the difference is written: on a nightly run almost nothing changed, and
+     * rewriting every key would only bloat the table.
+     */
     async indexContactMatchKeys({ afterId, limit }: { afterId: string | null; limit: number }) {
       const rows = await matchInputs(prisma, afterId ? Prisma.sql`c.id > ${afterId}::uuid` : Prisma.sql`TRUE`, limit);
-      const keys: string[] = [];
-      const owners: string[] = [];
-      for (const { input, deleted } of rows) {
-        if (deleted) continue;
-        for (const key of blockingKeys(matchProfile(input))) {
-          keys.push(key);
-          owners.push(input.id);
-        }
-      }
       const ids = rows.map((row) => row.input.id);
-      await prisma.$transaction([
-        prisma.$executeRaw`DELETE FROM contact_match_keys WHERE contact_id = ANY(${ids}::uuid[])`,
-        prisma.$executeRaw`INSERT INTO contact_match_keys (key, contact_id) SELECT * FROM unnest(${keys}::text[], ${owners}::uuid[]) ON CONFLICT DO NOTHING`,
-      ]);
-      return { contacts: rows.length, keys: keys.length, nextAfterId: rows.length === limit ? ids[ids.length - 1]! : null };
+      const wanted = new Set<string>();
+      for (const { input, deleted } of rows) {
+        if (!deleted) for (const key of blockingKeys(matchProfile(input))) wanted.add(`${input.id} ${key}`);
+      }
+      const stored = await prisma.$queryRaw<Array<{ entry: string }>>`
+        SELECT contact_id || ' ' || key AS entry FROM contact_match_keys WHERE contact_id = ANY(${ids}::uuid[])`;
+      const have = new Set(stored.map((row) => row.entry));
+      const split = (entries: string[]) => ({ owners: entries.map((entry) => entry.slice(0, 36)), keys: entries.map((entry) => entry.slice(37)) });
+      const gone = split([...have].filter((entry) => !wanted.has(entry)));
+      const added = split([...wanted].filter((entry) => !have.has(entry)));
+      if (gone.keys.length + added.keys.length > 0) {
+        await prisma.$transaction([
+          prisma.$executeRaw`DELETE FROM contact_match_keys WHERE (contact_id, key) IN (SELECT * FROM unnest(${gone.owners}::uuid[], ${gone.keys}::text[]))`,
+          prisma.$executeRaw`INSERT INTO contact_match_keys (contact_id, key) SELECT * FROM unnest(${added.owners}::uuid[], ${added.keys}::text[]) ON CONFLICT DO NOTHING`,
+        ]);
+      }
+      return { contacts: rows.length, keys: wanted.size, nextAfterId: rows.length === limit ? ids[ids.length - 1]! : null };
     },
 
     /** Scores the pairs of one page of shared keys (blocks) and upserts them as this audit's candidates. */

@@ -2,8 +2,8 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { evaluateCondition, messageFactsFrom, messageStepsOf, type MessageFacts } from '../domain/conditions';
 import type { LifecycleStage } from '../domain/schemas/common';
 import type { taskPriorities, taskTypes } from '../domain/schemas/task';
-import { SequenceDefinitionSchema, type Condition, type SequenceSettings, type Step } from '../domain/schemas/sequence';
-import { compileSequence, stepKeyAt, type SequenceProgram } from '../domain/sequence-program';
+import { SequenceDefinitionSchema, type Condition, type SequenceSettings, type Step, type StopReason } from '../domain/schemas/sequence';
+import { compileSequence, SequenceProgramError, stepKeyAt, type SequenceProgram } from '../domain/sequence-program';
 import { chooseVariant, type SplitVariant } from '../domain/split-cohort';
 import { pinnedTemplate, TemplatePinsSchema } from '../domain/template-pins';
 import type { Prisma } from '../runtime/prisma';
@@ -84,7 +84,7 @@ export interface ContactUpdateRequest {
 export interface FinishRequest {
   enrollmentId: string;
   status: 'completed' | 'exited';
-  stopReason: string;
+  stopReason: StopReason;
   stopDetail: string | null;
   converted: boolean;
   at: string;
@@ -109,12 +109,19 @@ export function createSequenceRunActivities({ prisma }: Pick<ActivityDeps, 'pris
       if (!definition.success || !pins.success) {
         throw ApplicationFailure.nonRetryable(`Sequence ${enrollment.sequenceId} v${enrollment.version} is not a valid definition`, 'InvalidSequenceDefinition');
       }
-      const program = compileSequence(definition.data.steps, {
-        templateVersion: (channel, template) => {
-          const pin = pinnedTemplate(pins.data, channel, template);
-          return typeof pin === 'number' ? pin : undefined;
-        },
-      });
+      let program: SequenceProgram;
+      try {
+        program = compileSequence(definition.data.steps, {
+          templateVersion: (channel, template) => {
+            const pin = pinnedTemplate(pins.data, channel, template);
+            return typeof pin === 'number' ? pin : undefined;
+          },
+        });
+      } catch (error) {
+        // Publish validation refuses such definitions; one that slipped through fails for good, not on every retry.
+        if (error instanceof SequenceProgramError) throw ApplicationFailure.nonRetryable(error.message, 'InvalidSequenceDefinition');
+        throw error;
+      }
       if (enrollment.currentStepKey === null && enrollment.status === 'active') {
         await prisma.enrollment.updateMany({ where: { id: enrollmentId, currentStepKey: null, status: 'active' }, data: { currentStepKey: stepKeyAt(program, 0) } });
       }

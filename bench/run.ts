@@ -9,6 +9,7 @@ import type { Scenario, ScenarioContext } from './lib/scenario';
 const scenarios = {
   deals: () => import('./scenarios/deals'),
   enroll: () => import('./scenarios/enroll'),
+  import: () => import('./scenarios/import'),
   ingest: () => import('./scenarios/ingest'),
   send: () => import('./scenarios/send'),
 } satisfies Record<string, () => Promise<{ scenario: Scenario }>>;

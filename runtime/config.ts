@@ -41,6 +41,13 @@ const configSchema = z
     PORT: portNumber(3000),
     /** The standalone worker serves /metrics and /healthz here; 0 turns the listener off. */
     WORKER_METRICS_PORT: portNumber(9464),
+    /**
+     * Workflows the worker keeps in memory between their tasks (each costs one to two MiB);
+     * unset, the SDK sizes it from the heap limit. Long-lived, mostly idle workflows (one per
+     * open deal) replay cheaply when their timer fires, so a smaller cache trades little CPU for
+     * much memory.
+     */
+    WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).optional(),
     /** PostgreSQL connections per process; all processes together must stay under max_connections. */
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10),
     LOG_LEVEL: z.enum(logLevels).default('info'),

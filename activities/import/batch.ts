@@ -53,7 +53,7 @@ interface ReportRow extends RowProblem {
 export async function runImportBatch(deps: BatchDeps, importId: string): Promise<BatchOutcome> {
   return deps.prisma.$transaction(
     async (tx) => {
-      const job = await lockImport(tx, importId);
+      const T0 = performance.now(); const job = await lockImport(tx, importId);
       if (finalImportStatuses.includes(job.status)) return { status: job.status, rowsRead: job.rows_read };
       if (job.status === 'cancelling') return endImport(tx, job, 'cancelled', null);
 
@@ -89,14 +89,14 @@ export async function runImportBatch(deps: BatchDeps, importId: string): Promise
           break;
         }
       }
-      deps.heartbeat();
+      const T1 = performance.now(); deps.heartbeat();
 
       const lookups = await readLookups(tx, valid, job.dry_run ? importId : null);
-      const plan = planBatch(valid, lookups, { policy: options.policy, source: options.source, consent: options.consent, newId: randomUUID });
-      const at = new Date();
+      const T2 = performance.now(); const plan = planBatch(valid, lookups, { policy: options.policy, source: options.source, consent: options.consent, newId: randomUUID });
+      const T3 = performance.now(); const at = new Date();
       if (job.dry_run) await rememberDryRun(tx, importId, plan);
       else await writePlan(tx, plan, { importId, consent: options.consent, at });
-      for (const outcome of plan.outcomes) report.push(...outcome.notes.map((note) => ({ line: outcome.line, ...note })));
+      const T4 = performance.now(); for (const outcome of plan.outcomes) report.push(...outcome.notes.map((note) => ({ line: outcome.line, ...note })));
       if (typeof end === 'object') {
         failedRows += 1;
         read += 1;
@@ -119,6 +119,7 @@ export async function runImportBatch(deps: BatchDeps, importId: string): Promise
           started_at = COALESCE(started_at, ${at}), finished_at = ${status === 'running' ? null : at}, updated_at = ${at}
         WHERE id = ${importId}::uuid`;
       if (status !== 'running') await releaseStorage(tx, importId);
+      console.log('read', (T1-T0).toFixed(0), 'lookups', (T2-T1).toFixed(0), 'plan', (T3-T2).toFixed(0), 'write', (T4-T3).toFixed(0), 'rest', (performance.now()-T4).toFixed(0));
       return { status, rowsRead: job.rows_read + read };
     },
     // A batch is seconds of work; the limits only stop a transaction that hangs.

@@ -28,7 +28,8 @@ export interface WriteContext {
 }
 
 export async function writePlan(db: Tx, plan: BatchPlan, context: WriteContext): Promise<void> {
-  const companyIds = await insertCompanies(db, plan.companies);
+  let t = performance.now(); const lap = (l: string) => { console.log('  ', l, (performance.now() - t).toFixed(0)); t = performance.now(); };
+  const companyIds = await insertCompanies(db, plan.companies); lap('companies');
   const companyId = (company: CompanyRef | null) => (company ? (companyIds.get(company.ref) ?? company.ref) : null);
   const created = plan.contacts.filter((contact) => contact.isNew);
   const changed = plan.contacts.filter((contact) => !contact.isNew);
@@ -50,9 +51,9 @@ export async function writePlan(db: Tx, plan: BatchPlan, context: WriteContext):
         id uuid, first_name text, last_name text, lifecycle_stage text, company_id uuid, source text, time_zone text, country text, tags jsonb, custom_fields jsonb)
       WHERE c.id = x.id`;
   }
-  await addAddresses(db, plan.contacts, context.at);
+  lap('contacts'); await addAddresses(db, plan.contacts, context.at); lap('addresses');
   await recordImportConsent(db, plan.consentGrants, context);
-  await recordImportAudit(db, plan.changes, { importId: context.importId, at: context.at, companyId });
+  lap('consent'); await recordImportAudit(db, plan.changes, { importId: context.importId, at: context.at, companyId }); lap('audit');
 }
 
 /** New companies; returns their ids by plan ref. */

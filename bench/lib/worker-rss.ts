@@ -7,8 +7,8 @@ export interface RssSampler {
   stop(): Promise<{ peak: number | null; last: number | null }>;
 }
 
-/** Polls the worker's process_resident_memory_bytes (its /metrics) every 2 s until stopped. */
-export function sampleWorkerRss(metricsUrl: string, { log, signal }: Pick<ScenarioContext, 'log' | 'signal'>): RssSampler {
+/** Polls the worker's process_resident_memory_bytes (its /metrics) every `intervalMs` until stopped. */
+export function sampleWorkerRss(metricsUrl: string, { log, signal }: Pick<ScenarioContext, 'log' | 'signal'>, intervalMs = 2_000): RssSampler {
   let peak: number | null = null;
   let last: number | null = null;
   let running = true;
@@ -26,7 +26,7 @@ export function sampleWorkerRss(metricsUrl: string, { log, signal }: Pick<Scenar
         if (!warned) log(`bench: worker metrics at ${metricsUrl} not readable: ${error instanceof Error ? error.message : String(error)}`);
         warned = true;
       }
-      await sleep(2_000);
+      await sleep(intervalMs);
     }
   })();
   return {

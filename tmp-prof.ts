@@ -1,0 +1,27 @@
+import { Client } from 'pg';
+import { migrateDatabase } from './runtime/migrate';
+import { createPrisma } from './runtime/prisma';
+import { runImportBatch } from './activities/import/batch';
+import { resolveMapping } from './domain/import/fields';
+import { readFileSync } from 'node:fs';
+(async () => {
+  const admin = new Client({ connectionString: 'postgresql://postgres@127.0.0.1:5432/postgres' }); await admin.connect();
+  await admin.query('DROP DATABASE IF EXISTS tp_import_prof WITH (FORCE)'); await admin.query('CREATE DATABASE tp_import_prof'); await admin.end();
+  const url = 'postgresql://postgres@127.0.0.1:5432/tp_import_prof';
+  await migrateDatabase(url);
+  const prisma = createPrisma(url);
+  const n = Number(process.env.N ?? 20000);
+  const lines = ['Email,First Name,Last Name,Phone,Company,Country'];
+  for (let i = 0; i < n; i++) lines.push(`p${i}@example.com,First${i},LAST,(212) ${200 + (i % 800)}-${String(i % 10000).padStart(4, '0')},Company ${i % 500} Inc.,`);
+  const csv = Buffer.from(lines.join('\n') + '\n');
+  const header = lines[0]!.split(',');
+  const options = { header, mapping: resolveMapping(header, []).mapping, unmappedColumns: [], delimiter: ',', defaultCountry: 'US', source: 'import', policy: 'update_blanks', consent: null, previewSize: 10 };
+  const job = await prisma.import.create({ data: { options, chunkSize: 1 << 20, byteSize: csv.length, status: 'queued' } });
+  for (let seq = 0; seq * (1 << 20) < csv.length; seq++) await prisma.importChunk.create({ data: { importId: job.id, seq, data: csv.subarray(seq << 20, (seq + 1) << 20) } });
+  const t = performance.now();
+  for (;;) { const r = await runImportBatch({ prisma, batchRows: 5000, maxRowBytes: 1 << 20, heartbeat: () => {} }, job.id); if (r.status !== 'running') break; }
+  const s = (performance.now() - t) / 1000;
+  console.log('rows', n, 'seconds', s.toFixed(2), 'rows/s', (n / s).toFixed(0), 'rss MiB', (process.resourceUsage().maxRSS / 1024).toFixed(0));
+  console.log(await prisma.import.findUnique({ where: { id: job.id }, select: { rowsRead: true, created: true, failed: true } }));
+  await prisma.$disconnect();
+})();
