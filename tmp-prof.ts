@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
   const prisma = createPrisma(url);
   const n = Number(process.env.N ?? 20000);
   const lines = ['Email,First Name,Last Name,Phone,Company,Country'];
-  for (let i = 0; i < n; i++) lines.push(`p${i}@example.com,First${i},LAST,(212) ${200 + (i % 800)}-${String(i % 10000).padStart(4, '0')},Company ${i % 500} Inc.,`);
+  for (let i = 0; i < n; i++) lines.push(`p${i}@example.com,First${i},LAST,(212) ${200 + (Math.floor(i / 10000) % 800)}-${String(i % 10000).padStart(4, '0')},Company ${i % 500} Inc.,`);
   const csv = Buffer.from(lines.join('\n') + '\n');
   const header = lines[0]!.split(',');
   const options = { header, mapping: resolveMapping(header, []).mapping, unmappedColumns: [], delimiter: ',', defaultCountry: 'US', source: 'import', policy: 'update_blanks', consent: null, previewSize: 10 };

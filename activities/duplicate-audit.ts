@@ -135,10 +135,13 @@ export function createDuplicateAuditActivities({ prisma }: Pick<ActivityDeps, 'p
       };
     },
 
-    /** Open candidates this audit did not find again no longer look alike: they leave the review list. */
+    /**
+     * Open candidates this audit did not find again no longer look alike: they leave the review
+     * list. Also counts the pairs this audit found (a pair in several blocks counts once).
+     */
     async retireUnseenDuplicateCandidates({ auditKey }: { auditKey: string }) {
       const retired = await prisma.duplicateCandidate.deleteMany({ where: { status: 'open', auditKey: { not: auditKey } } });
-      return { retired: retired.count };
+      return { retired: retired.count, found: await prisma.duplicateCandidate.count({ where: { auditKey } }) };
     },
 
     /**

@@ -22,6 +22,7 @@ export interface ScorePage {
   blocks: number;
   /** Blocks larger than maxBlockSize, skipped. */
   oversizedBlocks: number;
+  /** Pairs scored at or above the floor on this page (a pair sharing keys on two pages counts on both). */
   pairs: number;
   nextAfterKey: string | null;
 }
@@ -34,7 +35,8 @@ export interface ReviewBatch {
 export interface DuplicateAuditSteps {
   indexContactMatchKeys(input: { afterId: string | null; limit: number }): Promise<IndexPage>;
   scoreDuplicateBlocks(input: { auditKey: string; afterKey: string | null; limit: number }): Promise<ScorePage>;
-  retireUnseenDuplicateCandidates(input: { auditKey: string }): Promise<{ retired: number }>;
+  /** `found`: the distinct pairs this audit found. */
+  retireUnseenDuplicateCandidates(input: { auditKey: string }): Promise<{ retired: number; found: number }>;
   /** Null when no pair is waiting (or nobody can review): the audit is done. */
   createDuplicateReviewTask(input: { auditKey: string; batch: number; batchSize: number }): Promise<ReviewBatch | null>;
 }
@@ -61,7 +63,7 @@ export interface DuplicateAuditSummary {
   pairsInReview: number;
 }
 
-export const duplicateAuditDefaults = { contactPageSize: 2000, blockPageSize: 1000, reviewBatchSize: 50, maxReviewTasks: 20 } as const;
+export const duplicateAuditDefaults = { contactPageSize: 5000, blockPageSize: 2000, reviewBatchSize: 50, maxReviewTasks: 20 } as const;
 
 export async function runDuplicateAuditPlan(steps: DuplicateAuditSteps, options: DuplicateAuditOptions): Promise<DuplicateAuditSummary> {
   const settings = { ...duplicateAuditDefaults, ...options };
@@ -80,11 +82,12 @@ export async function runDuplicateAuditPlan(steps: DuplicateAuditSteps, options:
     const page: ScorePage = await steps.scoreDuplicateBlocks({ auditKey: settings.auditKey, afterKey, limit: settings.blockPageSize });
     summary.blocks += page.blocks;
     summary.oversizedBlocks += page.oversizedBlocks;
-    summary.pairsFound += page.pairs;
     afterKey = page.nextAfterKey;
   } while (afterKey !== null);
 
-  summary.pairsRetired = (await steps.retireUnseenDuplicateCandidates({ auditKey: settings.auditKey })).retired;
+  const retirement = await steps.retireUnseenDuplicateCandidates({ auditKey: settings.auditKey });
+  summary.pairsRetired = retirement.retired;
+  summary.pairsFound = retirement.found;
 
   for (let batch = 1; batch <= settings.maxReviewTasks; batch += 1) {
     const review = await steps.createDuplicateReviewTask({ auditKey: settings.auditKey, batch, batchSize: settings.reviewBatchSize });

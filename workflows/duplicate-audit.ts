@@ -6,7 +6,7 @@ import { runDuplicateAuditPlan, type DuplicateAuditOptions, type DuplicateAuditS
 export type DuplicateAuditInput = Omit<DuplicateAuditOptions, 'auditKey'>;
 
 const steps = proxyActivities<Activities>({
-  // A page of 2000 contacts or 1000 blocks takes well under a second; minutes mean trouble.
+  // A page of 5000 contacts or 2000 blocks takes about a second; minutes mean trouble.
   startToCloseTimeout: '5 minutes',
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
 });

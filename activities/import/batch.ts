@@ -1,29 +1,35 @@
-import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { planBatch, type BatchPlan, type ContactSnapshot } from '../../domain/import/plan';
 import { reportValue } from '../../domain/import/report';
-import { normalizeImportRow, type ImportedContact, type RowProblem } from '../../domain/import/row';
 import { finalImportStatuses, type ImportChangeView, type ImportOptions, type ImportStatus } from '../../domain/schemas/import';
 import type { Prisma, PrismaClient } from '../../runtime/prisma';
-import { readChunks } from './chunks';
-import { readCsvRecords, type CsvPosition } from './csv-records';
+import type { StoredFile } from './chunks';
+import { uuidv7 } from './ids';
 import { readLookups } from './lookups';
+import { readBatch, type ReadBatch, type ReadLimits, type ReportRow } from './read-batch';
 import { rememberDryRun, writePlan } from './writes';
 
 /**
- * One batch of an import, in one transaction: it locks the import, reads up to `batchRows`
- * records from where the last committed batch ended, validates them, writes what they change
- * (or, in a dry run, remembers it), stores the report lines, and moves the position and the
- * counters. A worker that dies mid-batch leaves nothing of it behind, and the retry starts
- * from the same position; a duplicate attempt waits on the lock and then does the next batch.
+ * An import's batches, each in one transaction: it locks the import, takes the records from
+ * where the last committed batch ended, writes what they change (or, in a dry run, remembers
+ * it), stores the report lines, and moves the position and the counters. A worker that dies
+ * mid-batch leaves nothing of that batch behind, and the retry starts from the same position.
+ *
+ * One call runs batches until the import ends or a limit is reached, reading each next batch
+ * while the current one writes: parsing and validating (the worker's CPU) then overlaps with
+ * the inserts (PostgreSQL's), and Temporal is asked once per call rather than once per batch.
  */
 
-export interface BatchDeps {
+export interface BatchDeps extends ReadLimits {
   prisma: PrismaClient;
-  batchRows: number;
-  /** Rows longer than this stop the import (an unclosed quote). */
-  maxRowBytes: number;
-  heartbeat(): void;
+  heartbeat(progress: BatchOutcome): void;
+}
+
+export interface CallLimits {
+  /** Batches per call at most. */
+  maxBatches: number;
+  /** No batch starts after this much time in the call. */
+  maxMs: number;
 }
 
 export interface BatchOutcome {
@@ -46,85 +52,67 @@ interface LockedImport {
   preview: ImportChangeView[];
 }
 
-interface ReportRow extends RowProblem {
-  line: number;
+export async function runImportBatches(deps: BatchDeps, importId: string, limits: CallLimits): Promise<BatchOutcome> {
+  const deadline = Date.now() + limits.maxMs;
+  /** The next batch, read while the current one is written; used if its start is still the import's position. */
+  let ahead: Promise<ReadBatch> | undefined;
+  try {
+    for (let batch = 1; ; batch += 1) {
+      const pending = ahead;
+      ahead = undefined;
+      const outcome = await deps.prisma.$transaction(
+        async (tx) => {
+          const job = await lockImport(tx, importId);
+          if (finalImportStatuses.includes(job.status)) return { status: job.status, rowsRead: job.rows_read };
+          if (job.status === 'cancelling') return endImport(tx, job, 'cancelled', null);
+          const file: StoredFile = { importId, chunkSize: job.chunk_size, byteSize: Number(job.byte_size) };
+          const start = { offset: Number(job.byte_offset), line: job.next_line };
+          const readAhead = await pending?.catch(() => undefined);
+          const read = readAhead?.start.offset === start.offset ? readAhead : await readBatch(deps.prisma, file, job.options, start, deps);
+          if (read.stop === 'more' && batch < limits.maxBatches && Date.now() < deadline) {
+            ahead = readBatch(deps.prisma, file, job.options, read.end, deps);
+            // Awaited by the next batch or at the end; a failure there just means reading again.
+            ahead.catch(() => undefined);
+          }
+          return applyBatch(tx, job, read);
+        },
+        // A batch is seconds of work; the limits only stop a transaction that hangs.
+        { timeout: 10 * 60_000, maxWait: 60_000 },
+      );
+      deps.heartbeat(outcome);
+      if (outcome.status !== 'running' || !ahead) return outcome;
+    }
+  } finally {
+    await ahead?.catch(() => undefined);
+  }
 }
 
-export async function runImportBatch(deps: BatchDeps, importId: string): Promise<BatchOutcome> {
-  return deps.prisma.$transaction(
-    async (tx) => {
-      const T0 = performance.now(); const job = await lockImport(tx, importId);
-      if (finalImportStatuses.includes(job.status)) return { status: job.status, rowsRead: job.rows_read };
-      if (job.status === 'cancelling') return endImport(tx, job, 'cancelled', null);
+/** Applies one read batch inside the import's transaction and moves its position past it. */
+async function applyBatch(tx: Tx, job: LockedImport, read: ReadBatch): Promise<BatchOutcome> {
+  const { options } = job;
+  const lookups = await readLookups(tx, read.valid, job.dry_run ? job.id : null);
+  const plan = planBatch(read.valid, lookups, { policy: options.policy, source: options.source, consent: options.consent, newId: uuidv7 });
+  const at = new Date();
+  if (job.dry_run) await rememberDryRun(tx, job.id, plan);
+  else await writePlan(tx, plan, { importId: job.id, consent: options.consent, at });
+  const notes = plan.outcomes.flatMap((outcome) => outcome.notes.map((note) => ({ line: outcome.line, ...note })));
+  await storeReport(tx, job.id, [...read.report, ...notes]);
 
-      const options = job.options;
-      const start: CsvPosition = { offset: Number(job.byte_offset), line: job.next_line };
-      const file = { importId, chunkSize: job.chunk_size, byteSize: Number(job.byte_size) };
-      const valid: ImportedContact[] = [];
-      const report: ReportRow[] = [];
-      let failedRows = 0;
-      let read = 0;
-      let position = start;
-      let end: 'more' | 'eof' | { line: number; reason: string } = 'eof';
-      let header = start.offset === 0;
-      for await (const item of readCsvRecords(readChunks(tx, file, start.offset), start, { delimiter: options.delimiter, maxRowBytes: deps.maxRowBytes })) {
-        if (item.kind === 'unreadable') {
-          end = { line: item.line, reason: item.reason };
-          break;
-        }
-        position = item.next;
-        if (header) {
-          header = false;
-          continue;
-        }
-        read += 1;
-        const row = normalizeImportRow(item.cells, item.line, options.mapping, options.header.length, options.defaultCountry);
-        if (row.ok) valid.push(row.contact);
-        else {
-          failedRows += 1;
-          report.push(...row.problems.map((problem) => ({ line: item.line, ...problem })));
-        }
-        if (read >= deps.batchRows) {
-          end = 'more';
-          break;
-        }
-      }
-      const T1 = performance.now(); deps.heartbeat();
-
-      const lookups = await readLookups(tx, valid, job.dry_run ? importId : null);
-      const T2 = performance.now(); const plan = planBatch(valid, lookups, { policy: options.policy, source: options.source, consent: options.consent, newId: randomUUID });
-      const T3 = performance.now(); const at = new Date();
-      if (job.dry_run) await rememberDryRun(tx, importId, plan);
-      else await writePlan(tx, plan, { importId, consent: options.consent, at });
-      const T4 = performance.now(); for (const outcome of plan.outcomes) report.push(...outcome.notes.map((note) => ({ line: outcome.line, ...note })));
-      if (typeof end === 'object') {
-        failedRows += 1;
-        read += 1;
-        report.push({ line: end.line, column: null, reason: end.reason, value: null });
-      }
-      await storeReport(tx, importId, report);
-      deps.heartbeat();
-
-      const count = (action: string) => plan.outcomes.filter((outcome) => outcome.action === action).length;
-      const status: ImportStatus = end === 'more' ? 'running' : end === 'eof' ? 'completed' : 'failed';
-      const preview = job.dry_run ? [...job.preview, ...plan.changes.slice(0, Math.max(0, options.previewSize - job.preview.length)).map(previewEntry)] : job.preview;
-      await tx.$executeRaw`
-        UPDATE imports SET
-          status = ${status}::"ImportStatus",
-          byte_offset = ${position.offset}::bigint, next_line = ${position.line},
-          rows_read = rows_read + ${read}, created = created + ${count('created')}, updated = updated + ${count('updated')},
-          skipped = skipped + ${count('skipped')}, failed = failed + ${failedRows},
-          preview = ${JSON.stringify(preview)}::jsonb,
-          error = ${typeof end === 'object' ? `line ${end.line}: ${end.reason}` : null},
-          started_at = COALESCE(started_at, ${at}), finished_at = ${status === 'running' ? null : at}, updated_at = ${at}
-        WHERE id = ${importId}::uuid`;
-      if (status !== 'running') await releaseStorage(tx, importId);
-      console.log('read', (T1-T0).toFixed(0), 'lookups', (T2-T1).toFixed(0), 'plan', (T3-T2).toFixed(0), 'write', (T4-T3).toFixed(0), 'rest', (performance.now()-T4).toFixed(0));
-      return { status, rowsRead: job.rows_read + read };
-    },
-    // A batch is seconds of work; the limits only stop a transaction that hangs.
-    { timeout: 10 * 60_000, maxWait: 60_000 },
-  );
+  const count = (action: string) => plan.outcomes.filter((outcome) => outcome.action === action).length;
+  const status: ImportStatus = read.stop === 'more' ? 'running' : read.stop === 'eof' ? 'completed' : 'failed';
+  const preview = job.dry_run ? [...job.preview, ...plan.changes.slice(0, Math.max(0, options.previewSize - job.preview.length)).map(previewEntry)] : job.preview;
+  await tx.$executeRaw`
+    UPDATE imports SET
+      status = ${status}::"ImportStatus",
+      byte_offset = ${read.end.offset}::bigint, next_line = ${read.end.line},
+      rows_read = rows_read + ${read.read}, created = created + ${count('created')}, updated = updated + ${count('updated')},
+      skipped = skipped + ${count('skipped')}, failed = failed + ${read.failedRows},
+      preview = ${JSON.stringify(preview)}::jsonb,
+      error = ${typeof read.stop === 'object' ? `line ${read.stop.line}: ${read.stop.reason}` : null},
+      started_at = COALESCE(started_at, ${at}), finished_at = ${status === 'running' ? null : at}, updated_at = ${at}
+    WHERE id = ${job.id}::uuid`;
+  if (status !== 'running') await releaseStorage(tx, job.id);
+  return { status, rowsRead: job.rows_read + read.read };
 }
 
 /**

@@ -1,9 +1,9 @@
 import { Context } from '@temporalio/activity';
 import type { ActivityDeps } from '../deps';
-import { endImportRun, runImportBatch, type BatchOutcome } from './batch';
+import { endImportRun, runImportBatches, type BatchOutcome } from './batch';
 
 export interface ImportDeps {
-  /** Rows per batch (IMPORT_BATCH_ROWS); each batch is one activity and one transaction. */
+  /** Rows per batch (IMPORT_BATCH_ROWS); each batch is one transaction. */
   importBatchRows?: number;
 }
 
@@ -11,11 +11,23 @@ export const defaultImportBatchRows = 5000;
 /** Longer rows stop an import: in practice a quote that is never closed. */
 const maxRowBytes = 1024 * 1024;
 
+export interface ImportBatchesInput {
+  importId: string;
+  /** Batches this call runs at most. */
+  maxBatches: number;
+  /** No batch starts after this many seconds of the call. */
+  maxSeconds: number;
+}
+
 export function createImportActivities({ prisma, importBatchRows = defaultImportBatchRows }: Pick<ActivityDeps, 'prisma'> & ImportDeps) {
   return {
-    /** The next batch of the import from where the last one committed; see activities/import/batch.ts. */
-    importBatch(importId: string): Promise<BatchOutcome> {
-      return runImportBatch({ prisma, batchRows: importBatchRows, maxRowBytes, heartbeat: () => Context.current().heartbeat() }, importId);
+    /** The import's next batches from where the last one committed; see activities/import/batch.ts. */
+    importBatches({ importId, maxBatches, maxSeconds }: ImportBatchesInput): Promise<BatchOutcome> {
+      return runImportBatches(
+        { prisma, batchRows: importBatchRows, maxRowBytes, heartbeat: (progress) => Context.current().heartbeat(progress) },
+        importId,
+        { maxBatches, maxMs: maxSeconds * 1000 },
+      );
     },
 
     /** Marks an import that will not go on as failed or cancelled and deletes its file. */

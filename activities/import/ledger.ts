@@ -1,6 +1,7 @@
 import { consentAuditAction } from '../../domain/consent';
 import type { CompanyRef, ConsentGrant, ContactChange, ContactSnapshot, ImportConsent } from '../../domain/import/plan';
 import type { Prisma } from '../../runtime/prisma';
+import { uuidv7 } from './ids';
 
 /**
  * The records that explain an import's changes: consent grants in the consent ledger and the
@@ -44,14 +45,15 @@ export async function recordImportConsent(db: Tx, grants: readonly ConsentGrant[
 }
 
 /**
- * `contact.created` with the new contact, `contact.updated` with the changed fields before and
- * after, by actor `import` (the import id). Consent changes have their own rows (above).
+ * By actor `import` (the import id): one `import.contacts_created` entry per batch on the import,
+ * listing the contacts it created with their lines (their values are the contacts' own, and the
+ * import keeps its options), and one `contact.updated` per changed contact with the changed
+ * fields before and after. Consent changes have their own rows (above).
  */
 export async function recordImportAudit(db: Tx, changes: readonly ContactChange[], context: { importId: string; at: Date; companyId(company: CompanyRef | null): string | null }): Promise<void> {
-  const image = (snapshot: ContactSnapshot, fields: readonly string[] | null) => {
+  const image = (snapshot: ContactSnapshot, fields: readonly string[]) => {
     const { consent: _consent, company, customFields, ...plain } = snapshot;
-    const full: Record<string, unknown> = { ...plain, company: company ? { id: context.companyId(company), name: company.name } : null, customFields };
-    if (!fields) return full;
+    const full: Record<string, unknown> = { ...plain, company: company ? { id: context.companyId(company), name: company.name } : null };
     const picked: Record<string, unknown> = {};
     for (const field of fields) {
       if (field.startsWith('customFields.')) {
@@ -63,16 +65,18 @@ export async function recordImportAudit(db: Tx, changes: readonly ContactChange[
     }
     return picked;
   };
-  type AuditRow = { action: string; contact_id: string; before: Record<string, unknown> | null; after: Record<string, unknown> };
-  const rows = changes.flatMap((change): AuditRow[] => {
-    if (change.action === 'created') return [{ action: 'contact.created', contact_id: change.contactId, before: null, after: image(change.after, null) }];
-    const fields = change.fields.filter((field) => !field.startsWith('consent.'));
-    if (fields.length === 0) return [];
-    return [{ action: 'contact.updated', contact_id: change.contactId, before: image(change.before!, fields), after: image(change.after, fields) }];
-  });
+  type AuditRow = { id: string; action: string; entity_type: string; entity_id: string; before: Record<string, unknown> | null; after: Record<string, unknown> };
+  const rows: AuditRow[] = [];
+  const created = changes.filter((change) => change.action === 'created').map((change) => ({ line: change.line, contactId: change.contactId }));
+  if (created.length > 0) rows.push({ id: uuidv7(), action: 'import.contacts_created', entity_type: 'import', entity_id: context.importId, before: null, after: { contacts: created } });
+  for (const change of changes) {
+    const fields = change.action === 'updated' ? change.fields.filter((field) => !field.startsWith('consent.')) : [];
+    if (fields.length === 0) continue;
+    rows.push({ id: uuidv7(), action: 'contact.updated', entity_type: 'contact', entity_id: change.contactId, before: image(change.before!, fields), after: image(change.after, fields) });
+  }
   if (rows.length === 0) return;
   await db.$executeRaw`
     INSERT INTO audit_log (id, actor_type, actor_id, action, entity_type, entity_id, before, after, at)
-    SELECT gen_random_uuid(), 'import', ${context.importId}, x.action, 'contact', x.contact_id, x.before, x.after, ${context.at}
-    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(action text, contact_id text, before jsonb, after jsonb)`;
+    SELECT x.id, 'import', ${context.importId}, x.action, x.entity_type, x.entity_id, x.before, x.after, ${context.at}
+    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(id uuid, action text, entity_type text, entity_id text, before jsonb, after jsonb)`;
 }

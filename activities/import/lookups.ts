@@ -1,4 +1,3 @@
-import { companyMatchKey } from '../../domain/matching';
 import { addressKey, type BatchLookups, type ContactSnapshot, type KnownCompany } from '../../domain/import/plan';
 import type { ImportedContact } from '../../domain/import/row';
 import type { LifecycleStage } from '../../domain/schemas/common';
@@ -32,8 +31,8 @@ export async function readLookups(db: Prisma.TransactionClient, rows: readonly I
   const emails = [...new Set(rows.flatMap((row) => row.emails.map((email) => email.value)))];
   const phones = [...new Set(rows.flatMap((row) => row.phones.map((phone) => phone.value)))];
   const companyKeys = [
-    ...new Set(rows.flatMap((row) => [row.companyDomain ? `domain:${row.companyDomain}` : '', row.companyName ? `name:${companyMatchKey(row.companyName)}` : ''])),
-  ].filter((key) => key !== '' && key !== 'name:');
+    ...new Set(rows.flatMap((row) => [row.companyDomain ? `domain:${row.companyDomain}` : '', row.companyKey ? `name:${row.companyKey}` : ''])),
+  ].filter((key) => key !== '');
   const owners = new Map<string, string>();
   const contacts = new Map<string, ContactSnapshot>();
   const companies = await readCompanies(db, companyKeys);

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { snapshotKeys, type BatchPlan, type CompanyRef, type ImportConsent, type KnownCompany, type NewCompany, type PlannedContact } from '../../domain/import/plan';
 import type { Prisma } from '../../runtime/prisma';
+import { uuidv7 } from './ids';
 import { recordImportAudit, recordImportConsent } from './ledger';
 import type { DryRunContact } from './lookups';
 
@@ -28,8 +28,7 @@ export interface WriteContext {
 }
 
 export async function writePlan(db: Tx, plan: BatchPlan, context: WriteContext): Promise<void> {
-  let t = performance.now(); const lap = (l: string) => { console.log('  ', l, (performance.now() - t).toFixed(0)); t = performance.now(); };
-  const companyIds = await insertCompanies(db, plan.companies); lap('companies');
+  const companyIds = await insertCompanies(db, plan.companies);
   const companyId = (company: CompanyRef | null) => (company ? (companyIds.get(company.ref) ?? company.ref) : null);
   const created = plan.contacts.filter((contact) => contact.isNew);
   const changed = plan.contacts.filter((contact) => !contact.isNew);
@@ -51,24 +50,23 @@ export async function writePlan(db: Tx, plan: BatchPlan, context: WriteContext):
         id uuid, first_name text, last_name text, lifecycle_stage text, company_id uuid, source text, time_zone text, country text, tags jsonb, custom_fields jsonb)
       WHERE c.id = x.id`;
   }
-  lap('contacts'); await addAddresses(db, plan.contacts, context.at); lap('addresses');
+  await addAddresses(db, plan.contacts, context.at);
   await recordImportConsent(db, plan.consentGrants, context);
-  lap('consent'); await recordImportAudit(db, plan.changes, { importId: context.importId, at: context.at, companyId }); lap('audit');
+  await recordImportAudit(db, plan.changes, { importId: context.importId, at: context.at, companyId });
 }
 
 /** New companies; returns their ids by plan ref. */
 async function insertCompanies(db: Tx, companies: readonly NewCompany[]): Promise<Map<string, string>> {
   const ids = new Map<string, string>();
   if (companies.length === 0) return ids;
-  const rows = companies.map((company) => ({ id: randomUUID(), name: company.name, domain: company.domain, name_key: company.nameKey }));
+  const rows = companies.map((company) => ({ id: uuidv7(), name: company.name, domain: company.domain, name_key: company.nameKey }));
   rows.forEach((row, index) => ids.set(companies[index]!.ref, row.id));
-  const inserted = await db.$queryRaw<Array<{ id: string }>>`
+  const inserted = await db.$executeRaw`
     INSERT INTO companies (id, name, domain, name_key, created_at, updated_at)
     SELECT x.id, x.name, x.domain, x.name_key, now(), now()
     FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(id uuid, name text, domain text, name_key text)
-    ON CONFLICT (domain) DO NOTHING
-    RETURNING id`;
-  if (inserted.length < rows.length) throw new ConcurrentImportWrite('a company domain');
+    ON CONFLICT (domain) DO NOTHING`;
+  if (inserted < rows.length) throw new ConcurrentImportWrite('a company domain');
   return ids;
 }
 
@@ -92,26 +90,27 @@ function contactRows(contacts: readonly PlannedContact[], companyId: (company: C
 /** Addresses a contact gained, and the primary flags of those whose primary changed. */
 async function addAddresses(db: Tx, contacts: readonly PlannedContact[], at: Date): Promise<void> {
   for (const kind of ['emails', 'phones'] as const) {
-    const added: Array<{ contact_id: string; value: string; is_primary: boolean }> = [];
+    const added: Array<{ id: string; contact_id: string; value: string; is_primary: boolean }> = [];
     const primaries: Array<{ contact_id: string; value: string }> = [];
     for (const { id, before, after } of contacts) {
       const known = new Set(before?.[kind] ?? []);
-      for (const value of after[kind]) if (!known.has(value)) added.push({ contact_id: id, value, is_primary: !before && value === after[kind][0] });
+      for (const value of after[kind]) if (!known.has(value)) added.push({ id: uuidv7(), contact_id: id, value, is_primary: !before && value === after[kind][0] });
       if (before && after[kind][0] !== undefined && after[kind][0] !== before[kind][0]) primaries.push({ contact_id: id, value: after[kind][0]! });
     }
     if (added.length > 0) {
+      const json = JSON.stringify(added);
       const inserted = kind === 'emails'
-        ? await db.$queryRaw<unknown[]>`
+        ? await db.$executeRaw`
             INSERT INTO contact_emails (id, contact_id, address, is_primary, created_at, updated_at)
-            SELECT gen_random_uuid(), x.contact_id, x.value, x.is_primary, ${at}, ${at}
-            FROM jsonb_to_recordset(${JSON.stringify(added)}::jsonb) AS x(contact_id uuid, value text, is_primary boolean)
-            ON CONFLICT (address) DO NOTHING RETURNING 1`
-        : await db.$queryRaw<unknown[]>`
+            SELECT x.id, x.contact_id, x.value, x.is_primary, ${at}, ${at}
+            FROM jsonb_to_recordset(${json}::jsonb) AS x(id uuid, contact_id uuid, value text, is_primary boolean)
+            ON CONFLICT (address) DO NOTHING`
+        : await db.$executeRaw`
             INSERT INTO contact_phones (id, contact_id, e164, is_primary, created_at, updated_at)
-            SELECT gen_random_uuid(), x.contact_id, x.value, x.is_primary, ${at}, ${at}
-            FROM jsonb_to_recordset(${JSON.stringify(added)}::jsonb) AS x(contact_id uuid, value text, is_primary boolean)
-            ON CONFLICT (e164) DO NOTHING RETURNING 1`;
-      if (inserted.length < added.length) throw new ConcurrentImportWrite(kind === 'emails' ? 'an email address' : 'a phone number');
+            SELECT x.id, x.contact_id, x.value, x.is_primary, ${at}, ${at}
+            FROM jsonb_to_recordset(${json}::jsonb) AS x(id uuid, contact_id uuid, value text, is_primary boolean)
+            ON CONFLICT (e164) DO NOTHING`;
+      if (inserted < added.length) throw new ConcurrentImportWrite(kind === 'emails' ? 'an email address' : 'a phone number');
     }
     if (primaries.length > 0) {
       const json = JSON.stringify(primaries);

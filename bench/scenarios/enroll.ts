@@ -4,6 +4,8 @@ import { performance } from 'node:perf_hooks';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { Pool } from 'pg';
+// What one bulk job runs in parallel: the baseline starts its workflows with the same concurrency.
+import { pageConcurrency } from '../../activities/bulk-enrollment';
 import { closedLoop, type PassResult } from '../lib/load';
 import { envInt, type Scenario, type ScenarioContext, type ScenarioResult } from '../lib/scenario';
 import { sleep, startBenchStack, type BenchStack } from '../lib/stack';
@@ -27,13 +29,11 @@ export const scenario: Scenario = {
 
 const targets = { ratio: 0.5, workerRssBytes: 1024 ** 3 };
 const baselineTaskQueue = 'bench-enroll-baseline';
-/** What one bulk job runs in parallel (activities/bulk-enrollment.ts pageConcurrency): the baseline uses the same. */
-const bulkJobConcurrency = 8;
 
 async function run(ctx: ScenarioContext): Promise<ScenarioResult> {
   const { env, log } = ctx;
   const n = envInt(env, 'BENCH_N', 10_000, 10, 200_000);
-  const baselineConcurrency = envInt(env, 'BENCH_BASELINE_CONCURRENCY', bulkJobConcurrency, 1, 256);
+  const baselineConcurrency = envInt(env, 'BENCH_BASELINE_CONCURRENCY', pageConcurrency, 1, 256);
   const timeoutMs = envInt(env, 'BENCH_MAX_SECONDS', 1800, 60, 7200) * 1000;
   // Every enrollment waits a minute on a timer: with the SDK's default cache (about 600
   // workflows per GiB of heap) a 10,000-contact run keeps thousands in memory at 1-2 MiB each.

@@ -67,6 +67,8 @@ async function run(ctx: ScenarioContext): Promise<ScenarioResult> {
     [file.existing],
   );
 
+  // The stack answers before its worker has bundled the workflows; the worker serves /metrics once it has.
+  await waitForWorker(stack.workerMetricsUrl, ctx);
   const rss = sampleWorkerRss(stack.workerMetricsUrl, ctx, 250);
   await sleep(500);
   const rssBefore = rss.current();
@@ -211,6 +213,17 @@ function uniquePhone(i: number, taken: Set<string>): { phone: string; country: s
 
 function csvCell(value: string): string {
   return /[",\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+async function waitForWorker(metricsUrl: string, { log, signal }: ScenarioContext): Promise<void> {
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    signal.throwIfAborted();
+    const ready = await fetch(metricsUrl, { signal: AbortSignal.timeout(2_000) }).then((response) => response.ok, () => false);
+    if (ready) return;
+    if (Date.now() > deadline) throw new Error(`the worker did not serve ${metricsUrl} within 300 s`);
+    await sleep(500);
+  }
 }
 
 async function waitForImport(apiUrl: string, apiKey: string, id: string, timeoutMs: number, { log, signal }: ScenarioContext): Promise<ImportView> {

@@ -1,5 +1,4 @@
 import type { ConsentChannel } from '../consent';
-import { companyMatchKey } from '../matching';
 import type { LifecycleStage } from '../schemas/common';
 import type { ImportedAddress, ImportedContact, RowProblem } from './row';
 
@@ -129,7 +128,7 @@ export function planBatch(rows: readonly ImportedContact[], lookups: BatchLookup
 
   const resolveCompany = (row: ImportedContact): CompanyRef | null => {
     if (!row.companyName && !row.companyDomain) return null;
-    const nameKey = row.companyName ? companyMatchKey(row.companyName) || null : null;
+    const nameKey = row.companyKey;
     const byDomain = row.companyDomain ? companies.get(`domain:${row.companyDomain}`) : undefined;
     if (byDomain) return { ref: byDomain.ref, name: byDomain.name };
     // A company found by name only counts when its website does not say it is another one.

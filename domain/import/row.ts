@@ -2,7 +2,7 @@ import { isValidTimeZone } from '../business-time';
 import { normalizeCountryCode } from '../country';
 import { normalizeCompanyName, normalizeDomain, normalizeEmail, normalizeName, normalizePhone, splitFullName } from '../normalize';
 import { TagSchema, lifecycleStages, type LifecycleStage } from '../schemas/common';
-import { foldText } from '../matching';
+import { companyMatchKey, foldText } from '../matching';
 import type { ColumnMapping, ImportField } from './fields';
 
 /**
@@ -26,6 +26,8 @@ export interface ImportedContact {
   firstName: string | null;
   lastName: string | null;
   companyName: string | null;
+  /** The company name as matching sees it (companyMatchKey): legal form, case and accents ignored. */
+  companyKey: string | null;
   companyDomain: string | null;
   lifecycleStage: LifecycleStage | null;
   source: string | null;
@@ -83,7 +85,7 @@ export function normalizeImportRow(cells: readonly string[], line: number, mappi
   }
 
   const contact: ImportedContact = {
-    line, emails: [], phones: [], firstName: null, lastName: null, companyName: null, companyDomain: null,
+    line, emails: [], phones: [], firstName: null, lastName: null, companyName: null, companyKey: null, companyDomain: null,
     lifecycleStage: null, source: null, tags: [], timeZone: null, country: null, customFields: {},
   };
   let fullName: { column: string; value: string } | null = null;
@@ -116,7 +118,10 @@ export function normalizeImportRow(cells: readonly string[], line: number, mappi
         break;
       case 'companyName':
         if (value.length > limits.companyName) problem(column, `is longer than ${limits.companyName} characters`, value);
-        else contact.companyName = normalizeCompanyName(value);
+        else {
+          contact.companyName = normalizeCompanyName(value);
+          contact.companyKey = companyMatchKey(value) || null;
+        }
         break;
       case 'companyDomain': {
         const domain = normalizeDomain(value);

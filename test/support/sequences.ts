@@ -115,7 +115,8 @@ export async function publishNextVersion(prisma: TestDatabase['prisma'], sequenc
 
 /** The Enrollment row as enrollContact writes it, then the workflow started as enrollContact starts it. */
 export async function enroll(
-  env: TestWorkflowEnvironment,
+  // Only the client is used, so a test on the shared dev server passes its stack's: { client }.
+  env: Pick<TestWorkflowEnvironment, 'client'>,
   prisma: TestDatabase['prisma'],
   taskQueue: string,
   sequence: { id: string; publishedVersion: number | null },

@@ -1,12 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import { planBatch, type BatchLookups, type ContactSnapshot, type KnownCompany, type PlanOptions } from '../../domain/import/plan';
 import type { ImportedContact } from '../../domain/import/row';
+import { companyMatchKey } from '../../domain/matching';
 
 function imported(line: number, fields: Partial<Omit<ImportedContact, 'emails' | 'phones'>> & { emails?: string[]; phones?: string[] }): ImportedContact {
   return {
     line,
     firstName: null, lastName: null, companyName: null, companyDomain: null, lifecycleStage: null, source: null, tags: [], timeZone: null, country: null, customFields: {},
     ...fields,
+    companyKey: fields.companyName ? companyMatchKey(fields.companyName) : null,
     emails: (fields.emails ?? []).map((value) => ({ value, column: 'Email' })),
     phones: (fields.phones ?? []).map((value) => ({ value, column: 'Phone' })),
   };

@@ -31,6 +31,7 @@ describe('normalizeImportRow', () => {
       firstName: 'Jane',
       lastName: "O'Brien",
       companyName: 'Acme GmbH',
+      companyKey: 'acme',
       companyDomain: null,
       lifecycleStage: null,
       source: null,
