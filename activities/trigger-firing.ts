@@ -103,8 +103,9 @@ export function createTriggerFiringActivities(deps: ActivityDeps & MessagingDeps
       if (earlier) return earlier;
       const outcome = await executors.execute(input);
       if (outcome.status === 'deferred') return outcome;
-      await recordInTx(prisma, input, outcome);
       if (outcome.status !== 'done') logger.info({ triggerId: input.triggerId, stageChangeId: input.change.stageChangeId, actionIndex: input.actionIndex, ...outcome }, 'trigger action not done');
+      // Another attempt (a zombie of a timed-out one) may have recorded it first: its row is the answer.
+      if (await recordInTx(prisma, input, outcome)) return outcome;
       return (await recorded(input)) ?? outcome;
     },
 

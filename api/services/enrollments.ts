@@ -30,22 +30,19 @@ const progressTimeoutMs = 2_000;
  * workflow if the crash came first.
  */
 export async function enrollOne(deps: EnrollmentServiceDeps, sequenceId: string, contactId: string, principal: Principal, idempotencyKey: string | undefined): Promise<EnrollmentView> {
-  let result;
-  try {
-    result = await enrollContact(deps, {
-      sequenceId,
-      contactId,
-      source: 'api',
-      sourceRef: `api_key:${principal.apiKeyId}`,
-      sourceKey: idempotencyKey ? `api:${principal.apiKeyId}:${idempotencyKey}` : null,
-      enrolledById: principal.userId,
-    });
-  } catch (error) {
+  const result = await enrollContact(deps, {
+    sequenceId,
+    contactId,
+    source: 'api',
+    sourceRef: `api_key:${principal.apiKeyId}`,
+    sourceKey: idempotencyKey ? `api:${principal.apiKeyId}:${idempotencyKey}` : null,
+    enrolledById: principal.userId,
+  }).catch((error: unknown) => {
     if (error instanceof PreviousRunOpenError) {
       throw new HttpProblem(409, 'conflict', 'The request conflicts with the current state.', `${error.message} The enrollment was recorded; sending the request again starts it.`, [], { 'Retry-After': '5' });
     }
     throw error;
-  }
+  });
   if (result.status === 'rejected') {
     const { reason, detail, enrollmentId } = result;
     if (reason === 'active') {
