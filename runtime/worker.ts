@@ -42,6 +42,7 @@ export async function createWorker({ config, prisma, logger, metrics, connection
     unsubscribe: config,
     webhooks: { httpAllowedHosts: config.WEBHOOK_HTTP_ALLOWED_HOSTS, timeoutMs: config.WEBHOOK_TIMEOUT_MS },
     importBatchRows: config.IMPORT_BATCH_ROWS,
+    importDatabaseUrl: config.DATABASE_URL,
     sendPolicy: {
       smsQuietHours: config.QUIET_HOURS_ENABLED ? { start: config.QUIET_HOURS_START, end: config.QUIET_HOURS_END } : null,
       frequencyCap: config.FREQUENCY_CAP_PER_7_DAYS,

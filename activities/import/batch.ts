@@ -2,11 +2,11 @@ import { ApplicationFailure } from '@temporalio/common';
 import { planBatch, type BatchPlan, type ContactSnapshot } from '../../domain/import/plan';
 import { reportValue } from '../../domain/import/report';
 import { finalImportStatuses, type ImportChangeView, type ImportOptions, type ImportStatus } from '../../domain/schemas/import';
-import type { Prisma, PrismaClient } from '../../runtime/prisma';
 import type { StoredFile } from './chunks';
 import { uuidv7 } from './ids';
 import { readLookups } from './lookups';
 import { readBatch, type ReadBatch, type ReadLimits, type ReportRow } from './read-batch';
+import { sql, type ImportDatabase, type SqlClient } from './database';
 import { rememberDryRun, writePlan } from './writes';
 
 /**
@@ -21,7 +21,7 @@ import { rememberDryRun, writePlan } from './writes';
  */
 
 export interface BatchDeps extends ReadLimits {
-  prisma: PrismaClient;
+  database: ImportDatabase;
   heartbeat(progress: BatchOutcome): void;
 }
 
@@ -37,16 +37,16 @@ export interface BatchOutcome {
   rowsRead: number;
 }
 
-type Tx = Prisma.TransactionClient;
+type Tx = SqlClient;
 
 interface LockedImport {
   id: string;
   status: ImportStatus;
   dry_run: boolean;
   options: ImportOptions;
-  byte_size: bigint;
+  byte_size: number;
   chunk_size: number;
-  byte_offset: bigint;
+  byte_offset: number;
   next_line: number;
   rows_read: number;
   preview: ImportChangeView[];
@@ -60,25 +60,21 @@ export async function runImportBatches(deps: BatchDeps, importId: string, limits
     for (let batch = 1; ; batch += 1) {
       const pending = ahead;
       ahead = undefined;
-      const outcome = await deps.prisma.$transaction(
-        async (tx) => {
-          const job = await lockImport(tx, importId);
-          if (finalImportStatuses.includes(job.status)) return { status: job.status, rowsRead: job.rows_read };
-          if (job.status === 'cancelling') return endImport(tx, job, 'cancelled', null);
-          const file: StoredFile = { importId, chunkSize: job.chunk_size, byteSize: Number(job.byte_size) };
-          const start = { offset: Number(job.byte_offset), line: job.next_line };
-          const readAhead = await pending?.catch(() => undefined);
-          const read = readAhead?.start.offset === start.offset ? readAhead : await readBatch(deps.prisma, file, job.options, start, deps);
-          if (read.stop === 'more' && batch < limits.maxBatches && Date.now() < deadline) {
-            ahead = readBatch(deps.prisma, file, job.options, read.end, deps);
-            // Awaited by the next batch or at the end; a failure there just means reading again.
-            ahead.catch(() => undefined);
-          }
-          return applyBatch(tx, job, read);
-        },
-        // A batch is seconds of work; the limits only stop a transaction that hangs.
-        { timeout: 10 * 60_000, maxWait: 60_000 },
-      );
+      const outcome = await deps.database.transaction(async (tx) => {
+        const job = await lockImport(tx, importId);
+        if (finalImportStatuses.includes(job.status)) return { status: job.status, rowsRead: job.rows_read };
+        if (job.status === 'cancelling') return endImport(tx, job, 'cancelled', null);
+        const file: StoredFile = { importId, chunkSize: job.chunk_size, byteSize: job.byte_size };
+        const start = { offset: job.byte_offset, line: job.next_line };
+        const readAhead = await pending?.catch(() => undefined);
+        const read = readAhead?.start.offset === start.offset ? readAhead : await readBatch(deps.database, file, job.options, start, deps);
+        if (read.stop === 'more' && batch < limits.maxBatches && Date.now() < deadline) {
+          ahead = readBatch(deps.database, file, job.options, read.end, deps);
+          // Awaited by the next batch or at the end; a failure there just means reading again.
+          ahead.catch(() => undefined);
+        }
+        return applyBatch(tx, job, read);
+      });
       deps.heartbeat(outcome);
       if (outcome.status !== 'running' || !ahead) return outcome;
     }
@@ -101,7 +97,7 @@ async function applyBatch(tx: Tx, job: LockedImport, read: ReadBatch): Promise<B
   const count = (action: string) => plan.outcomes.filter((outcome) => outcome.action === action).length;
   const status: ImportStatus = read.stop === 'more' ? 'running' : read.stop === 'eof' ? 'completed' : 'failed';
   const preview = job.dry_run ? [...job.preview, ...plan.changes.slice(0, Math.max(0, options.previewSize - job.preview.length)).map(previewEntry)] : job.preview;
-  await tx.$executeRaw`
+  await tx.run(sql`
     UPDATE imports SET
       status = ${status}::"ImportStatus",
       byte_offset = ${read.end.offset}::bigint, next_line = ${read.end.line},
@@ -110,7 +106,7 @@ async function applyBatch(tx: Tx, job: LockedImport, read: ReadBatch): Promise<B
       preview = ${JSON.stringify(preview)}::jsonb,
       error = ${typeof read.stop === 'object' ? `line ${read.stop.line}: ${read.stop.reason}` : null},
       started_at = COALESCE(started_at, ${at}), finished_at = ${status === 'running' ? null : at}, updated_at = ${at}
-    WHERE id = ${job.id}::uuid`;
+    WHERE id = ${job.id}::uuid`);
   if (status !== 'running') await releaseStorage(tx, job.id);
   return { status, rowsRead: job.rows_read + read.read };
 }
@@ -119,8 +115,8 @@ async function applyBatch(tx: Tx, job: LockedImport, read: ReadBatch): Promise<B
  * Ends an import that will not go on (the workflow gave up on it, or was cancelled in
  * Temporal) unless it already ended; its stored file is deleted either way.
  */
-export async function endImportRun(prisma: PrismaClient, importId: string, status: 'failed' | 'cancelled', error: string | null): Promise<BatchOutcome> {
-  return prisma.$transaction(async (tx) => {
+export async function endImportRun(database: ImportDatabase, importId: string, status: 'failed' | 'cancelled', error: string | null): Promise<BatchOutcome> {
+  return database.transaction(async (tx) => {
     const job = await lockImport(tx, importId);
     if (finalImportStatuses.includes(job.status)) return { status: job.status, rowsRead: job.rows_read };
     return endImport(tx, job, status, error);
@@ -128,25 +124,25 @@ export async function endImportRun(prisma: PrismaClient, importId: string, statu
 }
 
 async function lockImport(tx: Tx, importId: string): Promise<LockedImport> {
-  const rows = await tx.$queryRaw<LockedImport[]>`
-    SELECT id, status, dry_run, options, byte_size, chunk_size, byte_offset, next_line, rows_read, preview
-    FROM imports WHERE id = ${importId}::uuid FOR UPDATE`;
+  const rows = await tx.rows<LockedImport>(sql`
+    SELECT id, status, dry_run, options, byte_size::float8 AS byte_size, chunk_size, byte_offset::float8 AS byte_offset, next_line, rows_read, preview
+    FROM imports WHERE id = ${importId}::uuid FOR UPDATE`);
   if (!rows[0]) throw ApplicationFailure.nonRetryable(`import ${importId} does not exist`, 'ImportNotFound');
   return rows[0];
 }
 
 async function endImport(tx: Tx, job: LockedImport, status: 'failed' | 'cancelled', error: string | null): Promise<BatchOutcome> {
-  await tx.$executeRaw`
+  await tx.run(sql`
     UPDATE imports SET status = ${status}::"ImportStatus", error = ${error}, finished_at = now(), updated_at = now()
-    WHERE id = ${job.id}::uuid`;
+    WHERE id = ${job.id}::uuid`);
   await releaseStorage(tx, job.id);
   return { status, rowsRead: job.rows_read };
 }
 
 /** The file and a dry run's scratch rows are only needed while the import runs. */
 async function releaseStorage(tx: Tx, importId: string): Promise<void> {
-  await tx.$executeRaw`DELETE FROM import_chunks WHERE import_id = ${importId}::uuid`;
-  await tx.$executeRaw`DELETE FROM import_dry_run_entries WHERE import_id = ${importId}::uuid`;
+  await tx.run(sql`DELETE FROM import_chunks WHERE import_id = ${importId}::uuid`);
+  await tx.run(sql`DELETE FROM import_dry_run_entries WHERE import_id = ${importId}::uuid`);
 }
 
 /** Report lines, numbered within their row. */
@@ -158,11 +154,11 @@ async function storeReport(tx: Tx, importId: string, report: readonly ReportRow[
     seqs.set(entry.line, seq + 1);
     return { line: entry.line, seq, column: entry.column, reason: entry.reason, value: reportValue(entry.value) };
   });
-  await tx.$executeRaw`
+  await tx.run(sql`
     INSERT INTO import_row_errors (import_id, line, seq, "column", reason, value)
     SELECT ${importId}::uuid, x.line, x.seq, x."column", x.reason, x.value
     FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(line int, seq int, "column" text, reason text, value text)
-    ON CONFLICT DO NOTHING`;
+    ON CONFLICT DO NOTHING`);
 }
 
 function previewEntry(change: BatchPlan['changes'][number]): ImportChangeView {

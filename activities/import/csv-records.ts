@@ -68,7 +68,8 @@ class LineTracker {
 
 type ParsedRecord = { cells: string[]; end: number };
 
-export async function* readCsvRecords(chunks: AsyncIterable<Buffer>, start: CsvPosition, options: CsvReadOptions): AsyncGenerator<CsvItem> {
+/** The records parsed from each chunk of the file, in order; an unreadable item ends the last list. */
+export async function* readCsvRecords(chunks: AsyncIterable<Buffer>, start: CsvPosition, options: CsvReadOptions): AsyncGenerator<CsvItem[]> {
   const tracker = new LineTracker(start);
   const parser = parse({
     delimiter: options.delimiter,
@@ -120,25 +121,22 @@ export async function* readCsvRecords(chunks: AsyncIterable<Buffer>, start: CsvP
   let fed = 0;
   try {
     for (;;) {
-      const ready = parsed;
-      parsed = [];
-      for (const { cells, end } of ready) {
+      const items: CsvItem[] = [];
+      for (const { cells, end } of parsed) {
         const { line: lineAtEnd, afterLineFeed } = tracker.advanceTo(start.offset + end);
         const inside = cells.reduce((count, cell) => count + countLineFeeds(cell), 0);
         lastEnd = end;
         lastLine = lineAtEnd;
-        yield { kind: 'record', line: lineAtEnd - (afterLineFeed ? 1 : 0) - inside, cells, next: { offset: start.offset + end, line: lineAtEnd } };
+        items.push({ kind: 'record', line: lineAtEnd - (afterLineFeed ? 1 : 0) - inside, cells, next: { offset: start.offset + end, line: lineAtEnd } });
       }
+      parsed = [];
       // Everything up to the last record stands; the rest cannot be told apart from the broken field.
-      if (failure !== undefined) {
-        yield { kind: 'unreadable', line: lastLine, reason: unreadableReason(failure) };
-        return;
+      if (failure !== undefined) items.push({ kind: 'unreadable', line: lastLine, reason: unreadableReason(failure) });
+      else if (!ended && fed - lastEnd > options.maxRowBytes) {
+        items.push({ kind: 'unreadable', line: lastLine, reason: `the row starting here is longer than ${options.maxRowBytes} bytes, most likely because a quote is never closed; the file could not be read from here on` });
       }
-      if (ended) return;
-      if (fed - lastEnd > options.maxRowBytes) {
-        yield { kind: 'unreadable', line: lastLine, reason: `the row starting here is longer than ${options.maxRowBytes} bytes, most likely because a quote is never closed; the file could not be read from here on` };
-        return;
-      }
+      if (items.length > 0) yield items;
+      if (ended || items.at(-1)?.kind === 'unreadable') return;
       if (sourceDone) {
         await new Promise<void>((resolve) => {
           wake = resolve;

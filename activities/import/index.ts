@@ -1,10 +1,13 @@
 import { Context } from '@temporalio/activity';
 import type { ActivityDeps } from '../deps';
 import { endImportRun, runImportBatches, type BatchOutcome } from './batch';
+import { pgImportDatabase, prismaImportDatabase } from './database';
 
 export interface ImportDeps {
   /** Rows per batch (IMPORT_BATCH_ROWS); each batch is one transaction. */
   importBatchRows?: number;
+  /** The batch transactions go through `pg` on this database (see ./sql.ts); without it, through Prisma. */
+  importDatabaseUrl?: string;
 }
 
 export const defaultImportBatchRows = 5000;
@@ -19,12 +22,13 @@ export interface ImportBatchesInput {
   maxSeconds: number;
 }
 
-export function createImportActivities({ prisma, importBatchRows = defaultImportBatchRows }: Pick<ActivityDeps, 'prisma'> & ImportDeps) {
+export function createImportActivities({ prisma, logger, importBatchRows = defaultImportBatchRows, importDatabaseUrl }: Pick<ActivityDeps, 'prisma' | 'logger'> & ImportDeps) {
+  const database = importDatabaseUrl ? pgImportDatabase(importDatabaseUrl, logger) : prismaImportDatabase(prisma);
   return {
     /** The import's next batches from where the last one committed; see activities/import/batch.ts. */
     importBatches({ importId, maxBatches, maxSeconds }: ImportBatchesInput): Promise<BatchOutcome> {
       return runImportBatches(
-        { prisma, batchRows: importBatchRows, maxRowBytes, heartbeat: (progress) => Context.current().heartbeat(progress) },
+        { database, batchRows: importBatchRows, maxRowBytes, heartbeat: (progress) => Context.current().heartbeat(progress) },
         importId,
         { maxBatches, maxMs: maxSeconds * 1000 },
       );
@@ -32,7 +36,7 @@ export function createImportActivities({ prisma, importBatchRows = defaultImport
 
     /** Marks an import that will not go on as failed or cancelled and deletes its file. */
     endImport({ importId, status, error }: { importId: string; status: 'failed' | 'cancelled'; error: string | null }): Promise<BatchOutcome> {
-      return endImportRun(prisma, importId, status, error);
+      return endImportRun(database, importId, status, error);
     },
   };
 }

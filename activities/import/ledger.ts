@@ -1,14 +1,14 @@
 import { consentAuditAction } from '../../domain/consent';
 import type { CompanyRef, ConsentGrant, ContactChange, ContactSnapshot, ImportConsent } from '../../domain/import/plan';
-import type { Prisma } from '../../runtime/prisma';
 import { uuidv7 } from './ids';
+import { sql, type SqlClient } from './database';
 
 /**
  * The records that explain an import's changes: consent grants in the consent ledger and the
  * audit log's before and after images, one statement each per batch.
  */
 
-type Tx = Prisma.TransactionClient;
+type Tx = SqlClient;
 
 /**
  * The import's consent grants, by the rules of api/services/consent.ts recordConsentChange
@@ -21,7 +21,7 @@ export async function recordImportConsent(db: Tx, grants: readonly ConsentGrant[
   if (grants.length === 0 || !context.consent) return;
   const rows = JSON.stringify(grants.map((grant) => ({ contact_id: grant.contactId, channel: grant.channel, line: grant.line })));
   const action = consentAuditAction('granted');
-  await db.$executeRaw`
+  await db.run(sql`
     WITH grants AS (
       SELECT * FROM jsonb_to_recordset(${rows}::jsonb) AS x(contact_id uuid, channel text, line int)
     ), events AS (
@@ -41,7 +41,7 @@ export async function recordImportConsent(db: Tx, grants: readonly ConsentGrant[
     SELECT gen_random_uuid(), 'import', ${context.importId}, ${action}, 'contact', c.contact_id::text,
            jsonb_build_object('channel', c.channel, 'status', 'granted', 'source', 'import', 'method', 'import', 'at', ${context.at}::timestamptz, 'consentEventId', e.id),
            ${context.at}
-    FROM current c JOIN events e ON e.contact_id = c.contact_id AND e.channel = c.channel`;
+    FROM current c JOIN events e ON e.contact_id = c.contact_id AND e.channel = c.channel`);
 }
 
 /**
@@ -75,8 +75,8 @@ export async function recordImportAudit(db: Tx, changes: readonly ContactChange[
     rows.push({ id: uuidv7(), action: 'contact.updated', entity_type: 'contact', entity_id: change.contactId, before: image(change.before!, fields), after: image(change.after, fields) });
   }
   if (rows.length === 0) return;
-  await db.$executeRaw`
+  await db.run(sql`
     INSERT INTO audit_log (id, actor_type, actor_id, action, entity_type, entity_id, before, after, at)
     SELECT x.id, 'import', ${context.importId}, x.action, x.entity_type, x.entity_id, x.before, x.after, ${context.at}
-    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(id uuid, action text, entity_type text, entity_id text, before jsonb, after jsonb)`;
+    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(id uuid, action text, entity_type text, entity_id text, before jsonb, after jsonb)`);
 }

@@ -1,7 +1,7 @@
 import { addressKey, type BatchLookups, type ContactSnapshot, type KnownCompany } from '../../domain/import/plan';
 import type { ImportedContact } from '../../domain/import/row';
 import type { LifecycleStage } from '../../domain/schemas/common';
-import { Prisma } from '../../runtime/prisma';
+import { emptySql, sql, type SqlClient } from './database';
 
 /**
  * What planning a batch needs to know, read in a few set-based queries: who owns the batch's
@@ -27,7 +27,7 @@ interface SnapshotRow {
   consent: ContactSnapshot['consent'] | null;
 }
 
-export async function readLookups(db: Prisma.TransactionClient, rows: readonly ImportedContact[], dryRunOf: string | null): Promise<BatchLookups> {
+export async function readLookups(db: SqlClient, rows: readonly ImportedContact[], dryRunOf: string | null): Promise<BatchLookups> {
   const emails = [...new Set(rows.flatMap((row) => row.emails.map((email) => email.value)))];
   const phones = [...new Set(rows.flatMap((row) => row.phones.map((phone) => phone.value)))];
   const companyKeys = [
@@ -39,8 +39,8 @@ export async function readLookups(db: Prisma.TransactionClient, rows: readonly I
 
   if (dryRunOf) {
     const keys = [...emails.map((email) => addressKey('email', email)), ...phones.map((phone) => addressKey('phone', phone)), ...companyKeys.map((key) => `company:${key}`)];
-    const entries = await db.$queryRaw<Array<{ key: string; value: unknown }>>`
-      SELECT key, value FROM import_dry_run_entries WHERE import_id = ${dryRunOf}::uuid AND key = ANY(${keys}::text[])`;
+    const entries = await db.rows<{ key: string; value: unknown }>(sql`
+      SELECT key, value FROM import_dry_run_entries WHERE import_id = ${dryRunOf}::uuid AND key = ANY(${keys}::text[])`);
     for (const { key, value } of entries) {
       if (key.startsWith('company:')) {
         if (!companies.has(key.slice('company:'.length))) companies.set(key.slice('company:'.length), value as KnownCompany);
@@ -52,14 +52,14 @@ export async function readLookups(db: Prisma.TransactionClient, rows: readonly I
     }
   }
 
-  const stored = await db.$queryRaw<Array<{ key: string; contact_id: string }>>`
+  const stored = await db.rows<{ key: string; contact_id: string }>(sql`
     SELECT 'email:' || address AS key, contact_id FROM contact_emails WHERE address = ANY(${emails}::text[])
     UNION ALL
-    SELECT 'phone:' || e164, contact_id FROM contact_phones WHERE e164 = ANY(${phones}::text[])`;
+    SELECT 'phone:' || e164, contact_id FROM contact_phones WHERE e164 = ANY(${phones}::text[])`);
   const unread = [...new Set(stored.filter((row) => !owners.has(row.key) && !contacts.has(row.contact_id)).map((row) => row.contact_id))];
   if (unread.length > 0) {
-    const lock = dryRunOf ? Prisma.empty : Prisma.sql`FOR NO KEY UPDATE OF c`;
-    const snapshots = await db.$queryRaw<SnapshotRow[]>`
+    const lock = dryRunOf ? emptySql : sql`FOR NO KEY UPDATE OF c`;
+    const snapshots = await db.rows<SnapshotRow>(sql`
       SELECT c.id, c.first_name, c.last_name, c.lifecycle_stage, c.source, c.time_zone, c.country, c.tags, c.custom_fields,
              c.company_id, co.name AS company_name,
              ARRAY(SELECT e.address FROM contact_emails e WHERE e.contact_id = c.id ORDER BY e.is_primary DESC, e.created_at, e.address) AS emails,
@@ -68,7 +68,7 @@ export async function readLookups(db: Prisma.TransactionClient, rows: readonly I
       FROM contacts c LEFT JOIN companies co ON co.id = c.company_id
       WHERE c.id = ANY(${unread}::uuid[]) AND c.deleted_at IS NULL
       ORDER BY c.id
-      ${lock}`;
+      ${lock}`);
     for (const row of snapshots) contacts.set(row.id, snapshotOf(row));
   }
   // An address whose contact was deleted meanwhile (deletion releases addresses) matches nobody.
@@ -101,15 +101,15 @@ function snapshotOf(row: SnapshotRow): ContactSnapshot {
 }
 
 /** Companies by `domain:<domain>` and `name:<match key>`; of several with one name, the oldest. */
-async function readCompanies(db: Prisma.TransactionClient, keys: readonly string[]): Promise<Map<string, KnownCompany>> {
+async function readCompanies(db: SqlClient, keys: readonly string[]): Promise<Map<string, KnownCompany>> {
   const companies = new Map<string, KnownCompany>();
   if (keys.length === 0) return companies;
   const domains = keys.filter((key) => key.startsWith('domain:')).map((key) => key.slice('domain:'.length));
   const nameKeys = keys.filter((key) => key.startsWith('name:')).map((key) => key.slice('name:'.length));
-  const found = await db.$queryRaw<Array<{ id: string; name: string; domain: string | null; name_key: string | null }>>`
+  const found = await db.rows<{ id: string; name: string; domain: string | null; name_key: string | null }>(sql`
     SELECT id, name, domain, name_key FROM companies
     WHERE deleted_at IS NULL AND (domain = ANY(${domains}::text[]) OR name_key = ANY(${nameKeys}::text[]))
-    ORDER BY created_at, id`;
+    ORDER BY created_at, id`);
   for (const company of found) {
     const known: KnownCompany = { ref: company.id, name: company.name, domain: company.domain };
     if (company.domain) companies.set(`domain:${company.domain}`, known);

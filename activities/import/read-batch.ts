@@ -1,8 +1,8 @@
 import { normalizeImportRow, type ImportedContact, type RowProblem } from '../../domain/import/row';
 import type { ImportOptions } from '../../domain/schemas/import';
-import type { PrismaClient } from '../../runtime/prisma';
 import { readChunks, type StoredFile } from './chunks';
 import { readCsvRecords, type CsvPosition } from './csv-records';
+import type { ImportDatabase } from './database';
 
 export interface ReportRow extends RowProblem {
   line: number;
@@ -36,34 +36,36 @@ const rowsPerSlice = 500;
  * outside any transaction (the chunks never change once stored), so the next batch can be read
  * while the current one's transaction writes.
  */
-export async function readBatch(prisma: PrismaClient, file: StoredFile, options: ImportOptions, start: CsvPosition, limits: ReadLimits): Promise<ReadBatch> {
+export async function readBatch(database: ImportDatabase, file: StoredFile, options: ImportOptions, start: CsvPosition, limits: ReadLimits): Promise<ReadBatch> {
   const batch: ReadBatch = { start, end: start, read: 0, valid: [], failedRows: 0, report: [], stop: 'eof' };
   let header = start.offset === 0;
-  for await (const item of readCsvRecords(readChunks(prisma, file, start.offset), start, { delimiter: options.delimiter, maxRowBytes: limits.maxRowBytes })) {
-    if (item.kind === 'unreadable') {
-      batch.stop = { line: item.line, reason: item.reason };
+  reading: for await (const items of readCsvRecords(readChunks(database, file, start.offset), start, { delimiter: options.delimiter, maxRowBytes: limits.maxRowBytes })) {
+    for (const item of items) {
+      if (item.kind === 'unreadable') {
+        batch.stop = { line: item.line, reason: item.reason };
+        batch.read += 1;
+        batch.failedRows += 1;
+        batch.report.push({ line: item.line, column: null, reason: item.reason, value: null });
+        break reading;
+      }
+      batch.end = item.next;
+      if (header) {
+        header = false;
+        continue;
+      }
       batch.read += 1;
-      batch.failedRows += 1;
-      batch.report.push({ line: item.line, column: null, reason: item.reason, value: null });
-      break;
+      const row = normalizeImportRow(item.cells, item.line, options.mapping, options.header.length, options.defaultCountry);
+      if (row.ok) batch.valid.push(row.contact);
+      else {
+        batch.failedRows += 1;
+        batch.report.push(...row.problems.map((problem) => ({ line: item.line, ...problem })));
+      }
+      if (batch.read >= limits.batchRows) {
+        batch.stop = 'more';
+        break reading;
+      }
+      if (batch.read % rowsPerSlice === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    batch.end = item.next;
-    if (header) {
-      header = false;
-      continue;
-    }
-    batch.read += 1;
-    const row = normalizeImportRow(item.cells, item.line, options.mapping, options.header.length, options.defaultCountry);
-    if (row.ok) batch.valid.push(row.contact);
-    else {
-      batch.failedRows += 1;
-      batch.report.push(...row.problems.map((problem) => ({ line: item.line, ...problem })));
-    }
-    if (batch.read >= limits.batchRows) {
-      batch.stop = 'more';
-      break;
-    }
-    if (batch.read % rowsPerSlice === 0) await new Promise<void>((resolve) => setImmediate(resolve));
   }
   return batch;
 }

@@ -1,6 +1,6 @@
 import { snapshotKeys, type BatchPlan, type CompanyRef, type ImportConsent, type KnownCompany, type NewCompany, type PlannedContact } from '../../domain/import/plan';
-import type { Prisma } from '../../runtime/prisma';
 import { uuidv7 } from './ids';
+import { sql, type SqlClient } from './database';
 import { recordImportAudit, recordImportConsent } from './ledger';
 import type { DryRunContact } from './lookups';
 
@@ -19,7 +19,7 @@ export class ConcurrentImportWrite extends Error {
   }
 }
 
-type Tx = Prisma.TransactionClient;
+type Tx = SqlClient;
 
 export interface WriteContext {
   importId: string;
@@ -33,22 +33,22 @@ export async function writePlan(db: Tx, plan: BatchPlan, context: WriteContext):
   const created = plan.contacts.filter((contact) => contact.isNew);
   const changed = plan.contacts.filter((contact) => !contact.isNew);
   if (created.length > 0) {
-    await db.$executeRaw`
+    await db.run(sql`
       INSERT INTO contacts (id, first_name, last_name, lifecycle_stage, company_id, source, time_zone, country, tags, custom_fields, created_at, updated_at)
       SELECT x.id, x.first_name, x.last_name, x.lifecycle_stage::"LifecycleStage", x.company_id, x.source, x.time_zone, x.country,
              ARRAY(SELECT jsonb_array_elements_text(x.tags)), x.custom_fields, ${context.at}, ${context.at}
       FROM jsonb_to_recordset(${contactRows(created, companyId)}::jsonb) AS x(
-        id uuid, first_name text, last_name text, lifecycle_stage text, company_id uuid, source text, time_zone text, country text, tags jsonb, custom_fields jsonb)`;
+        id uuid, first_name text, last_name text, lifecycle_stage text, company_id uuid, source text, time_zone text, country text, tags jsonb, custom_fields jsonb)`);
   }
   if (changed.length > 0) {
-    await db.$executeRaw`
+    await db.run(sql`
       UPDATE contacts c
       SET first_name = x.first_name, last_name = x.last_name, lifecycle_stage = x.lifecycle_stage::"LifecycleStage", company_id = x.company_id,
           source = x.source, time_zone = x.time_zone, country = x.country, tags = ARRAY(SELECT jsonb_array_elements_text(x.tags)),
           custom_fields = x.custom_fields, updated_at = ${context.at}
       FROM jsonb_to_recordset(${contactRows(changed, companyId)}::jsonb) AS x(
         id uuid, first_name text, last_name text, lifecycle_stage text, company_id uuid, source text, time_zone text, country text, tags jsonb, custom_fields jsonb)
-      WHERE c.id = x.id`;
+      WHERE c.id = x.id`);
   }
   await addAddresses(db, plan.contacts, context.at);
   await recordImportConsent(db, plan.consentGrants, context);
@@ -61,11 +61,11 @@ async function insertCompanies(db: Tx, companies: readonly NewCompany[]): Promis
   if (companies.length === 0) return ids;
   const rows = companies.map((company) => ({ id: uuidv7(), name: company.name, domain: company.domain, name_key: company.nameKey }));
   rows.forEach((row, index) => ids.set(companies[index]!.ref, row.id));
-  const inserted = await db.$executeRaw`
+  const inserted = await db.run(sql`
     INSERT INTO companies (id, name, domain, name_key, created_at, updated_at)
     SELECT x.id, x.name, x.domain, x.name_key, now(), now()
     FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(id uuid, name text, domain text, name_key text)
-    ON CONFLICT (domain) DO NOTHING`;
+    ON CONFLICT (domain) DO NOTHING`);
   if (inserted < rows.length) throw new ConcurrentImportWrite('a company domain');
   return ids;
 }
@@ -100,30 +100,30 @@ async function addAddresses(db: Tx, contacts: readonly PlannedContact[], at: Dat
     if (added.length > 0) {
       const json = JSON.stringify(added);
       const inserted = kind === 'emails'
-        ? await db.$executeRaw`
+        ? await db.run(sql`
             INSERT INTO contact_emails (id, contact_id, address, is_primary, created_at, updated_at)
             SELECT x.id, x.contact_id, x.value, x.is_primary, ${at}, ${at}
             FROM jsonb_to_recordset(${json}::jsonb) AS x(id uuid, contact_id uuid, value text, is_primary boolean)
-            ON CONFLICT (address) DO NOTHING`
-        : await db.$executeRaw`
+            ON CONFLICT (address) DO NOTHING`)
+        : await db.run(sql`
             INSERT INTO contact_phones (id, contact_id, e164, is_primary, created_at, updated_at)
             SELECT x.id, x.contact_id, x.value, x.is_primary, ${at}, ${at}
             FROM jsonb_to_recordset(${json}::jsonb) AS x(id uuid, contact_id uuid, value text, is_primary boolean)
-            ON CONFLICT (e164) DO NOTHING`;
+            ON CONFLICT (e164) DO NOTHING`);
       if (inserted < added.length) throw new ConcurrentImportWrite(kind === 'emails' ? 'an email address' : 'a phone number');
     }
     if (primaries.length > 0) {
       const json = JSON.stringify(primaries);
       if (kind === 'emails') {
-        await db.$executeRaw`
+        await db.run(sql`
           UPDATE contact_emails e SET is_primary = (e.address = x.value), updated_at = ${at}
           FROM jsonb_to_recordset(${json}::jsonb) AS x(contact_id uuid, value text)
-          WHERE e.contact_id = x.contact_id AND e.is_primary <> (e.address = x.value)`;
+          WHERE e.contact_id = x.contact_id AND e.is_primary <> (e.address = x.value)`);
       } else {
-        await db.$executeRaw`
+        await db.run(sql`
           UPDATE contact_phones p SET is_primary = (p.e164 = x.value), updated_at = ${at}
           FROM jsonb_to_recordset(${json}::jsonb) AS x(contact_id uuid, value text)
-          WHERE p.contact_id = x.contact_id AND p.is_primary <> (p.e164 = x.value)`;
+          WHERE p.contact_id = x.contact_id AND p.is_primary <> (p.e164 = x.value)`);
       }
     }
   }
@@ -144,9 +144,9 @@ export async function rememberDryRun(db: Tx, importId: string, plan: Pick<BatchP
     }
   }
   if (entries.size === 0) return;
-  await db.$executeRaw`
+  await db.run(sql`
     INSERT INTO import_dry_run_entries (import_id, key, value)
     SELECT ${importId}::uuid, x.key, x.value
     FROM jsonb_to_recordset(${JSON.stringify([...entries].map(([key, value]) => ({ key, value })))}::jsonb) AS x(key text, value jsonb)
-    ON CONFLICT (import_id, key) DO UPDATE SET value = EXCLUDED.value`;
+    ON CONFLICT (import_id, key) DO UPDATE SET value = EXCLUDED.value`);
 }

@@ -115,6 +115,14 @@ export interface BatchPlan {
 
 export const addressKey = (kind: 'email' | 'phone', value: string): string => `${kind}:${value}`;
 
+/** The row's address keys, emails first: the order in which rows match. */
+function rowKeys(row: ImportedContact): string[] {
+  const keys: string[] = [];
+  for (const email of row.emails) keys.push(addressKey('email', email.value));
+  for (const phone of row.phones) keys.push(addressKey('phone', phone.value));
+  return keys;
+}
+
 export function snapshotKeys(snapshot: Pick<ContactSnapshot, 'emails' | 'phones'>): string[] {
   return [...snapshot.emails.map((email) => addressKey('email', email)), ...snapshot.phones.map((phone) => addressKey('phone', phone))];
 }
@@ -144,14 +152,15 @@ export function planBatch(rows: readonly ImportedContact[], lookups: BatchLookup
 
   for (const row of rows) {
     const company = resolveCompany(row);
-    const keys = [...row.emails.map((email) => addressKey('email', email.value)), ...row.phones.map((phone) => addressKey('phone', phone.value))];
-    const matchedId = keys.map((key) => owners.get(key)).find((owner): owner is string => owner !== undefined);
+    const keys = rowKeys(row);
+    let matchedId: string | undefined;
+    for (let index = 0; matchedId === undefined && index < keys.length; index += 1) matchedId = owners.get(keys[index]!);
 
     if (matchedId === undefined) {
       const id = options.newId();
       const after = consentGranted(createdSnapshot(row, company, options.source), options.consent, plan, id, row.line, []);
       touched.set(id, { id, isNew: true, before: null, after });
-      for (const key of snapshotKeys(after)) owners.set(key, id);
+      for (const key of keys) owners.set(key, id);
       plan.outcomes.push({ line: row.line, action: 'created', contactId: id, notes: [] });
       plan.changes.push({ line: row.line, action: 'created', contactId: id, fields: filledFields(after), before: null, after });
       continue;
@@ -297,13 +306,23 @@ function consentGranted(snapshot: ContactSnapshot, consent: ImportConsent | null
   return after;
 }
 
+/** The fields a new contact has a value in, as a created change names them. */
 function filledFields(snapshot: ContactSnapshot): string[] {
   const fields: string[] = [];
-  for (const [field, value] of Object.entries(snapshot)) {
-    if (field === 'customFields' || field === 'consent') continue;
+  const filled = (field: string, value: unknown) => {
     if (value !== null && !(Array.isArray(value) && value.length === 0)) fields.push(field);
-  }
-  fields.push(...Object.keys(snapshot.customFields).map((key) => `customFields.${key}`));
-  fields.push(...Object.keys(snapshot.consent).map((channel) => `consent.${channel}`));
+  };
+  filled('firstName', snapshot.firstName);
+  filled('lastName', snapshot.lastName);
+  filled('emails', snapshot.emails);
+  filled('phones', snapshot.phones);
+  filled('company', snapshot.company);
+  filled('lifecycleStage', snapshot.lifecycleStage);
+  filled('source', snapshot.source);
+  filled('tags', snapshot.tags);
+  filled('timeZone', snapshot.timeZone);
+  filled('country', snapshot.country);
+  for (const key in snapshot.customFields) fields.push(`customFields.${key}`);
+  for (const channel in snapshot.consent) fields.push(`consent.${channel}`);
   return fields;
 }

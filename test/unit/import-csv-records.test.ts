@@ -7,7 +7,7 @@ async function* pieces(bytes: Buffer, size: number): AsyncGenerator<Buffer> {
 
 async function readAll(bytes: Buffer, { chunk = 1024, from = { offset: 0, line: 1 }, maxRowBytes = 1024 }: { chunk?: number; from?: CsvPosition; maxRowBytes?: number } = {}): Promise<CsvItem[]> {
   const items: CsvItem[] = [];
-  for await (const item of readCsvRecords(pieces(bytes.subarray(from.offset), chunk), from, { delimiter: ',', maxRowBytes })) items.push(item);
+  for await (const parsed of readCsvRecords(pieces(bytes.subarray(from.offset), chunk), from, { delimiter: ',', maxRowBytes })) items.push(...parsed);
   return items;
 }
 
