@@ -152,6 +152,9 @@ export async function startBulkEnrollment(deps: EnrollmentServiceDeps, sequenceI
       workflowId: bulkEnrollmentWorkflowId(job.id),
       taskQueue: deps.taskQueue,
       args: [{ jobId: job.id, pageSize: deps.bulkPageSize }],
+      // Ahead of everything else on the task queue (the default key is 3), its pages included:
+      // the enrollments each page starts must not hold up the next page behind their own work.
+      priority: { priorityKey: 1 },
     });
   } catch (error) {
     await deps.prisma.bulkEnrollment.update({ where: { id: job.id }, data: { status: 'failed', finishedAt: new Date() } });

@@ -4,6 +4,8 @@ import { sleep } from './stack';
 export interface RssSampler {
   /** The latest sample, or null before the first one. */
   current(): number | null;
+  /** Forgets the peak so far: the peak then covers only what follows. */
+  resetPeak(): void;
   stop(): Promise<{ peak: number | null; last: number | null }>;
 }
 
@@ -31,6 +33,9 @@ export function sampleWorkerRss(metricsUrl: string, { log, signal }: Pick<Scenar
   })();
   return {
     current: () => last,
+    resetPeak() {
+      peak = last;
+    },
     async stop() {
       running = false;
       await loop;
