@@ -19,6 +19,12 @@ export interface EnrollDeps {
   prisma: PrismaClient;
   temporal: Client;
   taskQueue: string;
+  /**
+   * The client shares its NativeConnection with a worker polling `taskQueue` (true inside an
+   * activity): the server may hand each new workflow's first task straight to that worker
+   * (eager start), saving a trip through the task queue per enrollment.
+   */
+  eagerStart?: boolean;
 }
 
 export interface EnrollRequest {
@@ -235,6 +241,7 @@ export async function startEnrollmentWorkflow(deps: EnrollDeps, row: { id: strin
         typedSearchAttributes: [{ key: ContactIdAttribute, value: row.contactId }],
         workflowIdReusePolicy: 'ALLOW_DUPLICATE',
         workflowIdConflictPolicy: 'FAIL',
+        ...(deps.eagerStart ? { requestEagerStart: true } : {}),
       });
       return;
     } catch (error) {
@@ -258,7 +265,7 @@ export function createEnrollmentActivities({ prisma }: Pick<ActivityDeps, 'prism
     async enrollInSequence(request: EnrollRequest): Promise<EnrollResult> {
       const { client, info } = Context.current();
       try {
-        return await enrollContact({ prisma, temporal: client, taskQueue: info.taskQueue }, request);
+        return await enrollContact({ prisma, temporal: client, taskQueue: info.taskQueue, eagerStart: true }, request);
       } catch (error) {
         if (error instanceof NotFoundError) throw ApplicationFailure.nonRetryable(error.message, 'NotFoundError');
         throw error;
