@@ -141,7 +141,7 @@ async function run(ctx: ScenarioContext): Promise<ScenarioResult> {
       ['created / updated / skipped / failed', `${done.counts.created} / ${done.counts.updated} / ${done.counts.skipped} / ${done.counts.failed}`],
       ['baseline: COPY of the same CSV s', round(copySeconds, 2)],
       ['baseline: COPY rows/s', round(copyRowsPerSecond)],
-      ['ratio import/COPY', round(ratio, 3)],
+      ['ratio import/COPY', ratio.toFixed(3)],
       ['duplicate audit over the table s', audit ? round(audit.seconds, 2) : 'not run (external stack; BENCH_AUDIT=1 runs it)'],
     ],
   );
