@@ -79,10 +79,13 @@ export function sendProblem(res: Response, body: Problem, headers: Record<string
 /** Converts zod issues to the field list; `location` prefixes query and path parameters. */
 export function fieldErrors(error: z.ZodError, location?: 'query' | 'path'): FieldError[] {
   return error.issues.map((issue) => {
-    const pointer = issue.path.map(String).join('/');
-    const field = location ? `${location}.${pointer}` : pointer;
+    const at = (segments: readonly PropertyKey[]) => {
+      const pointer = segments.map(String).join('/');
+      return location ? `${location}.${pointer}` : pointer;
+    };
+    const field = at(issue.path);
     if (issue.code === 'unrecognized_keys') {
-      return { field: [field, ...issue.keys].filter(Boolean).join(field ? '/' : ''), message: `unknown field${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}` };
+      return { field: at([...issue.path, ...issue.keys]), message: `unknown field${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}` };
     }
     if (issue.code === 'invalid_type' && issue.input === undefined) return { field, message: 'is required' };
     return { field, message: issue.message };

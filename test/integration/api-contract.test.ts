@@ -144,6 +144,12 @@ describe('contacts', () => {
     expect(retried.status).toBe(204);
   });
 
+  it('names an unknown query parameter by its name', async () => {
+    const reply = await call('GET', '/v1/tasks?colour=red');
+    expect(reply.status).toBe(400);
+    expect(reply.body.errors).toContainEqual({ field: 'query.colour', message: 'unknown field: colour' });
+  });
+
   it('names a field of the wrong type as such, not as missing', async () => {
     const reply = await call('POST', '/v1/contacts', { body: { emails: ['typed@example.org'], firstName: 12 } });
     expect(reply.status).toBe(422);
