@@ -66,7 +66,7 @@ export function createBulkEnrollmentActivities({ prisma }: Pick<ActivityDeps, 'p
         if (error instanceof NotFoundError) throw ApplicationFailure.nonRetryable(error.message, 'NotFoundError');
         throw error;
       }
-      const deps: EnrollDeps = { prisma, temporal: context.client, taskQueue: context.info.taskQueue, eagerStart: true };
+      const deps: EnrollDeps = { prisma, temporal: context.client, taskQueue: context.info.taskQueue };
       const requests = contacts.map(({ id: contactId }) => ({ sequenceId: job.sequenceId, contactId, source: 'bulk' as const, sourceRef: job.id, sourceKey: `bulk:${job.id}:${contactId}`, enrolledById: job.createdById }));
       const results = await enrollContacts(deps, target, requests, { concurrency: pageConcurrency, onSettled: () => context.heartbeat() });
       let enrolled = 0;

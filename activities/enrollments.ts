@@ -1,10 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { enrollmentDecision, type EnrollmentRejection } from '../domain/enrollment-policy';
 import { NotFoundError } from '../domain/errors';
 import { SequenceSettingsSchema, type SequenceSettings, type enrollmentSources } from '../domain/schemas/sequence';
-import { Prisma, type PrismaClient } from '../runtime/prisma';
+import type { Prisma, PrismaClient } from '../runtime/prisma';
 import { sequenceEnrollmentWorkflowType, type SequenceEnrollmentInput } from '../workflows/enrollment-messages';
 import { ContactIdAttribute } from '../workflows/search-attributes';
 import { enrollmentWorkflowId } from '../workflows/workflow-ids';
@@ -19,12 +20,6 @@ export interface EnrollDeps {
   prisma: PrismaClient;
   temporal: Client;
   taskQueue: string;
-  /**
-   * The client shares its NativeConnection with a worker polling `taskQueue` (true inside an
-   * activity): the server may hand each new workflow's first task straight to that worker
-   * (eager start), saving a trip through the task queue per enrollment.
-   */
-  eagerStart?: boolean;
 }
 
 export interface EnrollRequest {
@@ -109,31 +104,60 @@ export async function enrollContacts(
     }),
   ]);
   const now = new Date();
+  const bySourceKey = new Map(earlierByKey.map((row) => [row.sourceKey, row]));
+  const contactById = new Map(contacts.map((contact) => [contact.id, contact]));
+  const enrollmentsOf = new Map<string, typeof enrollments>();
+  for (const enrollment of enrollments) enrollmentsOf.set(enrollment.contactId, [...(enrollmentsOf.get(enrollment.contactId) ?? []), enrollment]);
 
-  const enrollOne = async (request: EnrollRequest): Promise<EnrollResult> => {
-    const earlier = earlierByKey.find((row) => row.sourceKey === request.sourceKey);
-    if (earlier) {
-      await ensureEnrollmentWorkflow(deps, earlier);
-      return { status: 'already_enrolled', enrollmentId: earlier.id };
-    }
-    const own = enrollments.filter((enrollment) => enrollment.contactId === request.contactId);
+  type Plan = { kind: 'earlier'; row: (typeof earlierByKey)[number] } | { kind: 'refused'; result: EnrollResult; blocking?: (typeof enrollments)[number] } | { kind: 'insert'; id: string };
+  const plans = requests.map((request): Plan => {
+    const earlier = request.sourceKey ? bySourceKey.get(request.sourceKey) : undefined;
+    if (earlier) return { kind: 'earlier', row: earlier };
+    const own = enrollmentsOf.get(request.contactId) ?? [];
     const decision = enrollmentDecision({
       sequence: target.sequence,
       settings: target.settings,
-      contact: contacts.find((contact) => contact.id === request.contactId) ?? null,
+      contact: contactById.get(request.contactId) ?? null,
       earlier: own.filter((enrollment) => enrollment.sequenceId === sequenceId),
       activeInSuppressing: own.filter((enrollment) => enrollment.sequenceId !== sequenceId).map((enrollment) => enrollment.sequenceId),
       now,
     });
-    if (!decision.enroll) {
-      const { reason, detail, enrollmentId } = decision;
-      // The running enrollment may be one whose workflow never started (a crash between its
-      // row and its start); whoever finds it blocking a new one starts it.
-      const blocking = own.find((enrollment) => enrollment.id === enrollmentId);
-      if (blocking) await ensureEnrollmentWorkflow(deps, blocking);
-      return { status: 'rejected', reason, detail, ...(enrollmentId ? { enrollmentId } : {}) };
+    if (decision.enroll) return { kind: 'insert', id: randomUUID() };
+    const { reason, detail, enrollmentId } = decision;
+    const blocking = own.find((enrollment) => enrollment.id === enrollmentId);
+    return { kind: 'refused', result: { status: 'rejected', reason, detail, ...(enrollmentId ? { enrollmentId } : {}) }, ...(blocking ? { blocking } : {}) };
+  });
+
+  // One insert for every row to write, with ids chosen here: what is back afterwards went in;
+  // a row the unique keys refused (another request got there first) is sorted out on its own.
+  const version = target.sequence.publishedVersion!;
+  const rows = requests.flatMap((request, index) => {
+    const plan = plans[index]!;
+    return plan.kind === 'insert' ? [{ id: plan.id, ...rowFor(request, version) }] : [];
+  });
+  const written = rows.length === 0 ? new Set<string>() : await insertEnrollments(prisma, rows);
+
+  const enrollOne = async (request: EnrollRequest, plan: Plan): Promise<EnrollResult> => {
+    switch (plan.kind) {
+      case 'earlier':
+        await ensureEnrollmentWorkflow(deps, plan.row);
+        return { status: 'already_enrolled', enrollmentId: plan.row.id };
+      case 'refused':
+        // The running enrollment may be one whose workflow never started (a crash between its
+        // row and its start); whoever finds it blocking a new one starts it.
+        if (plan.blocking) await ensureEnrollmentWorkflow(deps, plan.blocking);
+        return plan.result;
+      case 'insert': {
+        if (!written.has(plan.id)) return lostRace(deps, request);
+        const workflowId = enrollmentWorkflowId(request.sequenceId, request.contactId);
+        await startEnrollmentWorkflow(deps, { id: plan.id, workflowId, contactId: request.contactId });
+        return { status: 'enrolled', enrollmentId: plan.id, version, workflowId };
+      }
+      default: {
+        const unhandled: never = plan;
+        throw new Error(`Unhandled plan ${JSON.stringify(unhandled)}`);
+      }
     }
-    return insertAndStart(deps, request, target.sequence.publishedVersion!);
   };
 
   const results: Array<PromiseSettledResult<EnrollResult>> = new Array(requests.length);
@@ -142,7 +166,7 @@ export async function enrollContacts(
     while (next < requests.length) {
       const index = next;
       next += 1;
-      results[index] = await enrollOne(requests[index]!).then(
+      results[index] = await enrollOne(requests[index]!, plans[index]!).then(
         (value) => ({ status: 'fulfilled', value }),
         (reason: unknown) => ({ status: 'rejected', reason }),
       );
@@ -153,32 +177,27 @@ export async function enrollContacts(
   return results;
 }
 
-/** The row, then its workflow; the unique keys decide between requests that race for the same contact. */
-async function insertAndStart(deps: EnrollDeps, request: EnrollRequest, version: number): Promise<EnrollResult> {
-  const workflowId = enrollmentWorkflowId(request.sequenceId, request.contactId);
-  let row: { id: string; workflowId: string; contactId: string };
-  try {
-    row = await deps.prisma.enrollment.create({
-      data: {
-        sequenceId: request.sequenceId,
-        version,
-        contactId: request.contactId,
-        status: 'active',
-        activeKey: `${request.sequenceId}:${request.contactId}`,
-        source: request.source,
-        sourceRef: request.sourceRef ?? null,
-        sourceKey: request.sourceKey ?? null,
-        enrolledById: request.enrolledById ?? null,
-        workflowId,
-      },
-      select: { id: true, workflowId: true, contactId: true },
-    });
-  } catch (error) {
-    if (!(error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002')) throw error;
-    return lostRace(deps, request);
-  }
-  await startEnrollmentWorkflow(deps, row);
-  return { status: 'enrolled', enrollmentId: row.id, version, workflowId };
+function rowFor(request: EnrollRequest, version: number) {
+  return {
+    sequenceId: request.sequenceId,
+    version,
+    contactId: request.contactId,
+    status: 'active' as const,
+    activeKey: `${request.sequenceId}:${request.contactId}`,
+    source: request.source,
+    sourceRef: request.sourceRef ?? null,
+    sourceKey: request.sourceKey ?? null,
+    enrolledById: request.enrolledById ?? null,
+    workflowId: enrollmentWorkflowId(request.sequenceId, request.contactId),
+  };
+}
+
+/** The ids of the rows that went in; the unique active and source keys skip the others. */
+async function insertEnrollments(prisma: PrismaClient, rows: Prisma.EnrollmentCreateManyInput[]): Promise<Set<string>> {
+  await prisma.enrollment.createMany({ data: rows, skipDuplicates: true });
+  const ids = rows.map((row) => row.id!);
+  const found = await prisma.enrollment.findMany({ where: { id: { in: ids } }, select: { id: true } });
+  return new Set(found.map((row) => row.id));
 }
 
 /** Another request wrote the row first: the same sourceKey (a concurrent retry) or another enrollment of the pair. */
@@ -241,7 +260,6 @@ export async function startEnrollmentWorkflow(deps: EnrollDeps, row: { id: strin
         typedSearchAttributes: [{ key: ContactIdAttribute, value: row.contactId }],
         workflowIdReusePolicy: 'ALLOW_DUPLICATE',
         workflowIdConflictPolicy: 'FAIL',
-        ...(deps.eagerStart ? { requestEagerStart: true } : {}),
       });
       return;
     } catch (error) {
@@ -265,7 +283,7 @@ export function createEnrollmentActivities({ prisma }: Pick<ActivityDeps, 'prism
     async enrollInSequence(request: EnrollRequest): Promise<EnrollResult> {
       const { client, info } = Context.current();
       try {
-        return await enrollContact({ prisma, temporal: client, taskQueue: info.taskQueue, eagerStart: true }, request);
+        return await enrollContact({ prisma, temporal: client, taskQueue: info.taskQueue }, request);
       } catch (error) {
         if (error instanceof NotFoundError) throw ApplicationFailure.nonRetryable(error.message, 'NotFoundError');
         throw error;

@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Client, type WorkflowHandle } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createBulkEnrollmentActivities, type BulkPageRequest, type BulkPageResult } from '../../activities/bulk-enrollment';
@@ -128,12 +127,9 @@ describe('bulk enrollment of a segment', () => {
     await contacts(10, { tags: [tag] });
     const job = await stack.db.prisma.bulkEnrollment.create({ data: { sequenceId, filter: { tags: { any: [tag] } }, matched: 10 } });
     const activities = createBulkEnrollmentActivities({ prisma: stack.db.prisma });
-    // A worker's activities get a client on the worker's NativeConnection (eager starts need one).
-    const connection = await NativeConnection.connect({ address: stack.config.TEMPORAL_ADDRESS });
-    const client = new Client({ connection });
     const attempt = () =>
-      new MockActivityEnvironment({ taskQueue: stack.taskQueue }, { client }).run<[BulkPageRequest], BulkPageResult, typeof activities.enrollBulkPage>(activities.enrollBulkPage, { jobId: job.id, pageSize: 10 });
-    const results = await Promise.all([attempt(), attempt()]).finally(() => connection.close());
+      new MockActivityEnvironment({ taskQueue: stack.taskQueue }, { client: stack.client }).run<[BulkPageRequest], BulkPageResult, typeof activities.enrollBulkPage>(activities.enrollBulkPage, { jobId: job.id, pageSize: 10 });
+    const results = await Promise.all([attempt(), attempt()]);
     expect(results.map((result) => result.processed).sort()).toEqual([0, 10]);
     expect(await stack.db.prisma.bulkEnrollment.findUniqueOrThrow({ where: { id: job.id } })).toMatchObject({ enrolled: 10, skipped: 0, failed: 0 });
     expect(await stack.db.prisma.enrollment.count({ where: { sequenceId } })).toBe(10);
