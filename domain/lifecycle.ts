@@ -1,5 +1,5 @@
 import { matchesEvent, type EventCondition, type EventFacts } from './event-match';
-import { lifecycleStages, type LifecycleStage } from './schemas/common';
+import { lifecycleStages, type LifecycleStage } from './lifecycle-stages';
 import type { ScoreChange } from './scoring';
 
 /**

@@ -2,10 +2,10 @@ import { z } from 'zod';
 import { normalizeEmail, normalizeName, normalizePhone } from '../normalize';
 import { normalizeCountryCode } from '../country';
 import { isValidTimeZone } from '../business-time';
+import { lifecycleStages, type LifecycleStage } from '../lifecycle-stages';
 
-export const lifecycleStages = ['lead', 'mql', 'sql', 'customer', 'at_risk', 'churned'] as const;
+export { lifecycleStages, type LifecycleStage };
 export const LifecycleStageSchema = z.enum(lifecycleStages).meta({ id: 'LifecycleStage' });
-export type LifecycleStage = z.infer<typeof LifecycleStageSchema>;
 
 export const userRoles = ['admin', 'marketer', 'sales_ops', 'rep', 'manager'] as const;
 export const UserRoleSchema = z.enum(userRoles).meta({ id: 'UserRole' });
