@@ -21,7 +21,7 @@ export interface BulkPageResult {
 export type BulkJobEnd = 'cancelled' | 'failed';
 
 /** Enrollments of one page written and started side by side: each is one insert and one workflow start. */
-export const pageConcurrency = 16;
+export const pageConcurrency = 48;
 /**
  * A contact whose enrollment keeps failing counts as failed after this many attempts of its
  * page, so one bad contact cannot hold the job forever. A page on which every contact fails is

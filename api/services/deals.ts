@@ -141,7 +141,12 @@ export async function updateDeal(prisma: PrismaClient, id: string, patch: DealUp
     if (problems.length > 0) throw new ValidationError(problems);
 
     const changes = changedFields(before, patch);
-    if (!target && Object.keys(changes).length === 0) return { deal: toDealView(before), stageChange: null };
+    // A move to the stage the deal is in records nothing, but tells the workflow again of the
+    // change that entered it: if the signal of the first attempt was lost after its commit, the
+    // client's retry still gets the triggers fired (the workflow and the TriggerRun ledger
+    // ignore a change they already handled).
+    const repeated = !target && patch.stageId !== undefined ? await entryIntoCurrentStage(tx, before) : null;
+    if (!target && Object.keys(changes).length === 0) return { deal: toDealView(before), stageChange: repeated };
 
     const now = new Date();
     const moveFields = target
@@ -149,7 +154,7 @@ export async function updateDeal(prisma: PrismaClient, id: string, patch: DealUp
       : {};
     const row = await tx.deal.update({ where: { id }, data: { ...changes, ...moveFields }, include: dealInclude });
 
-    let stageChange: RecordedStageChange | null = null;
+    let stageChange: RecordedStageChange | null = repeated;
     if (target) {
       const change = await tx.dealStageChange.create({ data: { dealId: id, fromStageId: before.stageId, toStageId: target.id, changedAt: now, changedById: actor.principal.userId } });
       await recordAudit(tx, 'deal.stage_changed', id, { stageId: before.stageId, status: before.status }, { stageId: target.id, status: row.status, stageChangeId: change.id }, actor);
@@ -162,6 +167,16 @@ export async function updateDeal(prisma: PrismaClient, id: string, patch: DealUp
     if (Object.keys(changes).length > 0) await recordAudit(tx, 'deal.updated', id, pick(auditImage(before), changes), pick(auditImage(row), changes), actor);
     return { deal: toDealView(row), stageChange };
   });
+}
+
+async function entryIntoCurrentStage(tx: Prisma.TransactionClient, deal: { id: string; stageId: string; status: string }): Promise<RecordedStageChange | null> {
+  const change = await tx.dealStageChange.findFirst({ where: { dealId: deal.id, toStageId: deal.stageId }, orderBy: { changedAt: 'desc' } });
+  if (!change) return null;
+  return {
+    dealId: deal.id,
+    dealIsOpen: deal.status === 'open',
+    change: { stageChangeId: change.id, fromStageId: change.fromStageId, toStageId: change.toStageId, at: change.changedAt.toISOString(), byUserId: change.changedById },
+  };
 }
 
 /** Soft delete: the deal leaves lists and reports, its open tasks are cancelled. */

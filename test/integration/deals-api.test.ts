@@ -131,13 +131,25 @@ describe('deals API', () => {
     expect(timeline.body.data[0]).toMatchObject({ at: change.changedAt.toISOString(), data: { changedBy: 'Rita Rep', fromStage: 'New', toStage: 'Contacted' } });
   });
 
-  it('records and signals nothing for a PATCH to the stage the deal is already in', async () => {
+  it('records nothing for a PATCH to the stage the deal is already in', async () => {
     const deal = await newDeal({ name: 'Same stage' });
-    const reply = await call<DealBody>('PATCH', `/v1/deals/${deal.id}`, { body: { stageId: team.stage('New').id, amount: '1250.5' } });
+    const reply = await call<DealBody>('PATCH', `/v1/deals/${deal.id}`, { body: { amount: '1250.5' } });
     expect(reply.status).toBe(200);
     expect(await stack.db.prisma.dealStageChange.count({ where: { dealId: deal.id } })).toBe(1);
     expect(await stack.db.prisma.auditLog.count({ where: { entityId: deal.id } })).toBe(1);
     expect(await signalsOf(dealWorkflowId(deal.id))).toEqual([]);
+  });
+
+  it('tells the workflow again of the move when a client retries it after the first signal was lost', async () => {
+    const deal = await newDeal({ name: 'Lost signal' });
+    expect((await call<DealBody>('PATCH', `/v1/deals/${deal.id}`, { body: { stageId: team.stage('Contacted').id } })).status).toBe(200);
+    const change = await stack.db.prisma.dealStageChange.findFirstOrThrow({ where: { dealId: deal.id, toStageId: team.stage('Contacted').id } });
+    // The same move again, as a client does after a 5xx: nothing new is recorded, the entry is re-announced.
+    const retried = await call<DealBody>('PATCH', `/v1/deals/${deal.id}`, { body: { stageId: team.stage('Contacted').id } });
+    expect(retried.status).toBe(200);
+    expect(await stack.db.prisma.dealStageChange.count({ where: { dealId: deal.id } })).toBe(2);
+    const announced = (await signalsOf(dealWorkflowId(deal.id))).filter((signal) => signal.name === 'dealStageChanged');
+    expect(announced.map((signal) => (signal.args[0] as { stageChangeId: string }).stageChangeId)).toEqual([change.id, change.id]);
   });
 
   it('records a retried PATCH with the same Idempotency-Key once and replays the stored answer', async () => {
