@@ -83,7 +83,7 @@ export const BulkEnrollmentSchema = z
     enrolled: z.number().int().meta({ description: 'Contacts the job enrolled.' }),
     skipped: z.number().int().meta({ description: 'Contacts the sequence refused (already active, re-enrollment policy, suppression...).' }),
     skipReasons: z.partialRecord(EnrollmentRejectionSchema, z.number().int()),
-    failed: z.number().int().meta({ description: 'Contacts whose enrollment failed on every attempt of their page.' }),
+    failed: z.number().int().meta({ description: 'Contacts whose enrollment still failed after ten minutes of retrying their page.' }),
     workflowId: z.string(),
     createdById: IdSchema.nullable(),
     createdAt: z.string(),
