@@ -47,7 +47,8 @@ describe('a website form starts a durable lead workflow', () => {
     expect(welcome!.html).toContain(owned.owner!.name);
     expect(welcome!.text).toContain('Hi Ada,');
 
-    const tasks = await stack.db.prisma.task.findMany({ where: { contactId } });
+    // The follow-up task is the step after the welcome.
+    const tasks = await eventually(() => stack.db.prisma.task.findMany({ where: { contactId } }), (found) => found.length > 0);
     expect(tasks).toHaveLength(1);
     expect(tasks[0]).toMatchObject({ type: 'follow_up', status: 'open', assigneeId: owned.ownerId, sourceRef: contactWorkflowId(contactId) });
     expect(tasks[0]!.dueAt.getTime()).toBeGreaterThan(Date.now());
