@@ -24,6 +24,7 @@ import {
   startCustomerLifecycle,
   type ReengagementTimer,
 } from './customer-lifecycle';
+import { asLocal, quickStepOptions, sendOptions } from './activity-options';
 import { LifecycleStageAttribute } from './search-attributes';
 import { contactWorkflowId } from './workflow-ids';
 
@@ -82,11 +83,6 @@ export const trackedEventsSignal = defineSignal<[TrackedEventFact[]]>('trackedEv
 export const contactDeletedSignal = defineSignal('contactDeleted');
 export const contactStateQuery = defineQuery<ContactLifecycleState>('state');
 
-const quickStepOptions = {
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-} as const;
-
 /** Before the `lead-flow-v2` patch every step was a regular activity; kept for running workflows. */
 const remoteQuickSteps = proxyActivities<Activities>(quickStepOptions);
 
@@ -95,7 +91,7 @@ const remoteQuickSteps = proxyActivities<Activities>(quickStepOptions);
  * but no round trip through the Temporal server per step, which was the bottleneck of lead
  * throughput (bench `ingest`).
  */
-const localQuickSteps = proxyLocalActivities<Activities>({ ...quickStepOptions, localRetryThreshold: '10 seconds' });
+const localQuickSteps = proxyLocalActivities<Activities>(asLocal(quickStepOptions));
 
 /**
  * v2 of the first-submission flow: every step a local activity (one workflow task per lead
@@ -113,19 +109,13 @@ const leadFlowV2 = 'lead-flow-v2';
  */
 const customerLifecycleV3 = 'customer-lifecycle-v3';
 
-const sendOptions = {
-  // Provider timeout (PROVIDER_TIMEOUT_MS, 20 s) plus the outbox writes; also how long a send
-  // whose worker died waits before another worker takes it over.
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
-} as const;
 const remoteSend = proxyActivities<Activities>(sendOptions);
 /**
  * In v2 the welcome is a local activity too: one provider call, made exactly once by the
  * outbox whatever the retries, so it needs no activity task of its own; long retry waits
  * (Retry-After, reconciliation) become durable timers past the threshold.
  */
-const localSend = proxyLocalActivities<Activities>({ ...sendOptions, localRetryThreshold: '10 seconds' });
+const localSend = proxyLocalActivities<Activities>(asLocal(sendOptions));
 
 /** Enough to recognise a webhook redelivered within the same burst; older ids fall off. */
 const handledEventIdsKept = 100;

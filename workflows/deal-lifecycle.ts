@@ -12,6 +12,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { MatchedTrigger, TriggerActionInput } from '../activities/trigger-firing';
+import { asLocal, quickStepOptions, sendOptions, templateFailureTypes } from './activity-options';
 import { idleStepKey, laterOf, touchRestartsClock } from '../domain/deal-idle';
 import {
   dealDeletedSignal,
@@ -30,18 +31,10 @@ export interface DealLifecycleInput extends DealWorkflowInput {
 }
 
 /** Short database steps: local activities, no round trip through the server per step. */
-const quickSteps = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-  localRetryThreshold: '10 seconds',
-});
+const quickSteps = proxyLocalActivities<Activities>(asLocal(quickStepOptions));
 
 /** The idle notification: one provider call, exactly once by the outbox key whatever the retries. */
-const notificationSteps = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes', nonRetryableErrorTypes: ['TemplateError', 'NotFoundError'] },
-  localRetryThreshold: '10 seconds',
-});
+const notificationSteps = proxyLocalActivities<Activities>(asLocal({ ...sendOptions, retry: { ...sendOptions.retry, nonRetryableErrorTypes: templateFailureTypes } }));
 
 /**
  * Trigger actions: each its own activity, retried until it is done or refuses for good. Local
@@ -52,7 +45,7 @@ const notificationSteps = proxyLocalActivities<Activities>({
  */
 const actionSteps = proxyLocalActivities<Activities>({
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes', nonRetryableErrorTypes: ['TemplateError', 'NotFoundError'] },
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes', nonRetryableErrorTypes: templateFailureTypes },
   localRetryThreshold: '10 seconds',
 });
 

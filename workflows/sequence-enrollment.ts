@@ -13,6 +13,7 @@ import type { Activities } from '../activities';
 import type { LoadedEnrollment, StepOutcome } from '../activities/sequence-run';
 import { exitReasonFor } from '../domain/enrollment-exits';
 import type { StopReason } from '../domain/schemas/sequence';
+import { asLocal, quickStepOptions, sendOptions, templateFailureTypes } from './activity-options';
 import { stepKeyAt, type Instruction, type MessageInstruction } from '../domain/sequence-program';
 import {
   contactMergedSignal,
@@ -73,14 +74,7 @@ const idsKept = 50;
 const minimumDeferralMs = 60_000;
 /** A call step also reads its task this often, in case the completion signal was lost. */
 const taskRecheckInterval = '1 day';
-/** Errors of a send that retrying cannot fix: the step fails and the sequence goes on. */
-const templateFailureTypes = ['NotFoundError', 'TemplateError'];
-
-const quick = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-  localRetryThreshold: '10 seconds',
-});
+const quick = proxyLocalActivities<Activities>(asLocal(quickStepOptions));
 
 /**
  * Sends are regular activities with the contact workflow's send options: the outbox makes them
@@ -88,8 +82,9 @@ const quick = proxyLocalActivities<Activities>({
  * slow provider from holding a workflow task.
  */
 const sends = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes', nonRetryableErrorTypes: templateFailureTypes },
+  ...sendOptions,
+  // A template that cannot render fails its step, and the sequence goes on.
+  retry: { ...sendOptions.retry, nonRetryableErrorTypes: templateFailureTypes },
 });
 
 /**
