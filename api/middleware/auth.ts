@@ -51,3 +51,14 @@ export function principalOf(req: Request): Principal {
   if (!req.principal) throw unauthenticated('Send an API key as `Authorization: Bearer <key>`.');
   return req.principal;
 }
+
+/**
+ * The user a key acts for. "My" tasks and deals, and a manager's team, are those of the key's
+ * user, so views scoped that way need one; service keys without a user are told so (400).
+ */
+export function actingUserId(principal: Principal): string {
+  if (!principal.userId) {
+    throw new HttpProblem(400, 'no-user', 'This API key acts for no user.', 'Reps\' and managers\' views are those of the key\'s user: use a key created for a user, or an admin or sales ops key.');
+  }
+  return principal.userId;
+}

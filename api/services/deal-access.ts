@@ -1,5 +1,5 @@
 import type { Prisma, PrismaClient } from '../../runtime/prisma';
-import type { Principal } from '../middleware/auth';
+import { actingUserId, type Principal } from '../middleware/auth';
 import { HttpProblem } from '../problem';
 
 /**
@@ -40,10 +40,4 @@ export function ownerFilter(scope: DealScope, principal: Principal, requested: s
     throw new HttpProblem(403, 'forbidden', 'Forbidden.', 'You can see your own deals and your reports\' deals only.', [{ field: 'query.ownerId', message: 'is not you or one of your reports' }]);
   }
   return [ownerId];
-}
-
-/** The user a key acts for; deals are owned by users, so keys without one cannot be scoped. */
-export function actingUserId(principal: Principal): string {
-  if (!principal.userId) throw new HttpProblem(400, 'no-user', 'This API key acts for no user.', 'Deals are scoped by owner: use a key created for a user (or an admin or sales ops key).');
-  return principal.userId;
 }

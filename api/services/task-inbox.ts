@@ -3,9 +3,8 @@ import type { TaskCreate, TaskListQuery } from '../../domain/schemas/task';
 import { manualTaskSource } from '../../domain/task-source';
 import type { Task } from '../../prisma/generated/client';
 import type { Prisma, PrismaClient } from '../../runtime/prisma';
-import type { Principal } from '../middleware/auth';
+import { actingUserId, type Principal } from '../middleware/auth';
 import type { Cursor } from '../pagination';
-import { HttpProblem } from '../problem';
 
 type Db = PrismaClient | Prisma.TransactionClient;
 
@@ -115,10 +114,4 @@ async function assertLinksExist(db: Db, principal: Principal, input: Pick<TaskCr
     ...(input.dealId && !deal ? [{ field: 'dealId', message: 'is not an existing deal' }] : []),
   ];
   if (errors.length > 0) throw new ValidationError(errors);
-}
-
-/** The user a key acts for; reps' and managers' scopes and `me` need one. */
-export function actingUserId(principal: Principal): string {
-  if (!principal.userId) throw new HttpProblem(400, 'no-user', 'This API key acts for no user.', 'Use a key created for a user: "my" tasks and a team\'s tasks are those of the key\'s user.');
-  return principal.userId;
 }
