@@ -79,7 +79,7 @@ export function createLifecycleActivities({ prisma }: Pick<ActivityDeps, 'prisma
           mqlThreshold: scoring.mqlThreshold,
         });
         if (!move) return { ...outcomeBase(contact), stageChange: null };
-        await recordStageChange(tx, contactId, contact.stage, move, stageActivityId, event.eventId);
+        await recordStageChange(tx, { contactId, from: contact.stage, move, activityId: stageActivityId, eventId: event.eventId, source: 'lifecycle', actorId: `contact:${contactId}` });
         return { ...outcomeBase(contact), stage: move.to, stageChange: { activityId: stageActivityId, from: contact.stage, move } };
       });
     },
@@ -90,7 +90,7 @@ export function createLifecycleActivities({ prisma }: Pick<ActivityDeps, 'prisma
         if (!contact) return gone;
         const done = await tx.activity.findUnique({ where: { id: stageActivityId }, select: { id: true } });
         if (done || !fromStages.includes(contact.stage)) return outcomeOf(tx, contact, stageActivityId);
-        await recordStageChange(tx, contactId, contact.stage, move, stageActivityId, null);
+        await recordStageChange(tx, { contactId, from: contact.stage, move, activityId: stageActivityId, source: 'lifecycle', actorId: `contact:${contactId}` });
         return { ...outcomeBase(contact), stage: move.to, stageChange: { activityId: stageActivityId, from: contact.stage, move } };
       });
     },
@@ -128,20 +128,31 @@ function outcomeBase(contact: LockedContact): Omit<LifecycleOutcome, 'stageChang
 async function outcomeOf(tx: Tx, contact: LockedContact, stageActivityId: string): Promise<LifecycleOutcome> {
   const recorded = await tx.activity.findUnique({ where: { id: stageActivityId }, select: { data: true } });
   if (!recorded) return { ...outcomeBase(contact), stageChange: null };
-  const { from, eventId: _eventId, ...move } = recorded.data as StageChangeData;
+  const { from, eventId: _eventId, source: _source, ...move } = recorded.data as StageChangeData;
   return { ...outcomeBase(contact), stageChange: { activityId: stageActivityId, from, move } };
 }
 
-type StageChangeData = StageMove & { from: LifecycleStage; eventId?: string };
+/** What started a stage change: the contact's own workflow, or a step of one of its sequences. */
+type StageChangeSource = 'lifecycle' | 'sequence';
+type StageChangeData = StageMove & { from: LifecycleStage; source: StageChangeSource; eventId?: string };
 
-async function recordStageChange(tx: Tx, contactId: string, from: LifecycleStage, move: StageMove, activityId: string, eventId: string | null): Promise<void> {
+/**
+ * The one way automation changes a contact's stage: the contact row, a lifecycle_changed Activity
+ * (its timeline entry, `activityId` chosen by the caller so a retry finds it) and the audit log,
+ * in the caller's transaction with the contact locked.
+ */
+export async function recordStageChange(
+  tx: Tx,
+  change: { contactId: string; from: LifecycleStage; move: StageMove; activityId?: string; eventId?: string | null; source: StageChangeSource; actorId: string },
+): Promise<void> {
+  const { contactId, from, move, eventId, source } = change;
   await tx.contact.update({ where: { id: contactId }, data: { lifecycleStage: move.to } });
-  const data: StageChangeData = { from, ...move, ...(eventId ? { eventId } : {}) };
-  await tx.activity.create({ data: { id: activityId, contactId, type: 'lifecycle_changed', subject: describeStageMove(from, move), data } });
+  const data: StageChangeData = { from, ...move, source, ...(eventId ? { eventId } : {}) };
+  await tx.activity.create({ data: { ...(change.activityId ? { id: change.activityId } : {}), contactId, type: 'lifecycle_changed', subject: describeStageMove(from, move), data } });
   await tx.auditLog.create({
     data: {
       actorType: 'workflow',
-      actorId: `contact:${contactId}`,
+      actorId: change.actorId,
       action: 'contact.lifecycle_changed',
       entityType: 'contact',
       entityId: contactId,

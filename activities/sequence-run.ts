@@ -8,6 +8,7 @@ import { chooseVariant, type SplitVariant } from '../domain/split-cohort';
 import { pinnedTemplate, TemplatePinsSchema } from '../domain/template-pins';
 import type { Prisma } from '../runtime/prisma';
 import type { ActivityDeps } from './deps';
+import { recordStageChange } from './lifecycle';
 import { createTaskActivities } from './tasks';
 
 /**
@@ -230,10 +231,9 @@ export function createSequenceRunActivities({ prisma }: Pick<ActivityDeps, 'pris
         const contact = await tx.contact.findUniqueOrThrow({ where: { id: request.contactId }, select: { lifecycleStage: true, tags: true, customFields: true } });
         const data: Prisma.ContactUpdateInput = {};
         const changed: string[] = [];
-        if (request.lifecycleStage && request.lifecycleStage !== contact.lifecycleStage) {
-          data.lifecycleStage = request.lifecycleStage;
-          changed.push('lifecycleStage');
-        }
+        // The stage is written by recordStageChange below, with its timeline entry and audit row.
+        const newStage = request.lifecycleStage && request.lifecycleStage !== contact.lifecycleStage ? request.lifecycleStage : null;
+        if (newStage) changed.push('lifecycleStage');
         const tags = [...new Set([...contact.tags, ...(request.addTags ?? [])])].filter((tag) => !(request.removeTags ?? []).includes(tag));
         if (tags.length !== contact.tags.length || tags.some((tag, index) => tag !== contact.tags[index])) {
           data.tags = tags;
@@ -250,16 +250,14 @@ export function createSequenceRunActivities({ prisma }: Pick<ActivityDeps, 'pris
             changed.push('customFields');
           }
         }
-        if (changed.length === 0) return { changed };
-        await tx.contact.update({ where: { id: request.contactId }, data });
-        if (data.lifecycleStage) {
-          await tx.activity.create({
-            data: {
-              contactId: request.contactId,
-              type: 'lifecycle_changed',
-              subject: `Lifecycle stage: ${contact.lifecycleStage} → ${request.lifecycleStage}`,
-              data: { from: contact.lifecycleStage, to: request.lifecycleStage!, source: 'sequence', enrollmentId: request.enrollmentId, stepKey: request.stepKey },
-            },
+        if (Object.keys(data).length > 0) await tx.contact.update({ where: { id: request.contactId }, data });
+        if (newStage) {
+          await recordStageChange(tx, {
+            contactId: request.contactId,
+            from: contact.lifecycleStage,
+            move: { to: newStage, reason: 'sequence_step', enrollmentId: request.enrollmentId, stepKey: request.stepKey },
+            source: 'sequence',
+            actorId: `enrollment:${request.enrollmentId}`,
           });
         }
         return { changed };

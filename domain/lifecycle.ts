@@ -43,7 +43,8 @@ export type StageMove =
   | { to: LifecycleStage; reason: 'rule'; ruleId: string; ruleName: string }
   | { to: 'mql'; reason: 'mql_threshold'; score: number; threshold: number }
   | { to: 'at_risk'; reason: 'no_purchase'; days: number }
-  | { to: 'churned'; reason: 'reengagement_unsuccessful'; days: number };
+  | { to: 'churned'; reason: 'reengagement_unsuccessful'; days: number }
+  | { to: LifecycleStage; reason: 'sequence_step'; enrollmentId: string; stepKey: string };
 
 /**
  * The stage move an event causes, if any. A purchase always makes a customer. Otherwise the
@@ -82,6 +83,8 @@ export function describeStageMove(from: LifecycleStage, move: StageMove): string
       return `${change}: no purchase for ${move.days} days`;
     case 'reengagement_unsuccessful':
       return `${change}: no purchase within ${move.days} days of being at risk`;
+    case 'sequence_step':
+      return `${change}: sequence step "${move.stepKey}"`;
     default: {
       const unhandled: never = move;
       throw new Error(`Unhandled stage move ${JSON.stringify(unhandled)}`);
