@@ -8,6 +8,7 @@ import { dealStateQuery, dealWorkflowType, type DealWorkflowInput } from '../../
 import { dealWorkflowId } from '../../workflows/workflow-ids';
 import { closedLoop, type Operation, type PassResult } from '../lib/load';
 import { envInt, type Scenario, type ScenarioContext, type ScenarioResult } from '../lib/scenario';
+import { apiCaller, mib } from '../lib/api';
 import { sleep, startBenchStack, type BenchStack } from '../lib/stack';
 import { round, summarize } from '../lib/stats';
 import { printTable } from '../lib/table';
@@ -191,23 +192,7 @@ function fail(message: string): never {
   throw new Error(message);
 }
 
-function mib(bytes: number | null): number {
-  return bytes === null ? Number.NaN : Math.round(bytes / 1024 ** 2);
-}
 
-function apiCaller(stack: BenchStack, apiKey: string, ctx: ScenarioContext) {
-  return async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const response = await fetch(`${stack.apiUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.any([AbortSignal.timeout(60_000), ctx.signal]),
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`${method} ${path}: HTTP ${response.status} ${text.slice(0, 300)}`);
-    return JSON.parse(text) as T;
-  };
-}
 
 /** Deals written straight into the table (creating them is not what this measures), owned by the reps in turn. */
 async function seedDeals(db: Pool, n: number, stage: { id: string; pipeline_id: string }, runId: string): Promise<Deal[]> {

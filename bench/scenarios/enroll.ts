@@ -8,6 +8,7 @@ import { Pool } from 'pg';
 import { pageConcurrency } from '../../activities/bulk-enrollment';
 import { closedLoop, type PassResult } from '../lib/load';
 import { envInt, type Scenario, type ScenarioContext, type ScenarioResult } from '../lib/scenario';
+import { apiCaller, mib } from '../lib/api';
 import { sleep, startBenchStack, type BenchStack } from '../lib/stack';
 import { round } from '../lib/stats';
 import { printTable } from '../lib/table';
@@ -66,17 +67,8 @@ async function run(ctx: ScenarioContext): Promise<ScenarioResult> {
   log(`bench: baseline, ${n} starts of a no-op workflow at concurrency ${baselineConcurrency}`);
   const baseline = await runBaseline(stack, runId, n, baselineConcurrency, timeoutMs, ctx);
 
-  const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const response = await fetch(`${stack.apiUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.any([AbortSignal.timeout(30_000), ctx.signal]),
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`${method} ${path}: HTTP ${response.status} ${text.slice(0, 500)}`);
-    return JSON.parse(text) as T;
-  };
+  const api = apiCaller(stack, apiKey, ctx, 30_000);
+
   const sequence = await api<{ id: string }>('POST', '/v1/sequences', {
     name: `bench enroll ${runId}`,
     publish: true,
@@ -180,9 +172,6 @@ async function run(ctx: ScenarioContext): Promise<ScenarioResult> {
   };
 }
 
-function mib(bytes: number | null): number {
-  return bytes === null ? Number.NaN : Math.round(bytes / 1024 ** 2);
-}
 
 /** Contacts written straight into the tables (the API is not what this measures), in batches. */
 async function seedContacts(db: Pool, n: number, tag: string, runId: string): Promise<void> {
