@@ -27,11 +27,22 @@ import type { ApiDeps } from './deps';
 
 /** The API's only doorway into Temporal: every start and signal goes through here. */
 export function createWorkflowGateway({ temporal, config, metrics }: Pick<ApiDeps, 'temporal' | 'config' | 'metrics'>) {
+  /** Every signal is counted by workflow, signal and outcome (`touchpoint_workflow_signal_with_start_total`, a name kept from when every signal was a signalWithStart). */
+  async function counted(workflow: string, signal: string, send: () => Promise<unknown>): Promise<void> {
+    const labels = { workflow, signal };
+    try {
+      await send();
+      metrics.workflowSignals.inc({ ...labels, outcome: 'ok' });
+    } catch (error) {
+      metrics.workflowSignals.inc({ ...labels, outcome: 'error' });
+      throw error;
+    }
+  }
+
   /** The contact's workflow receives the signal, and starts first if it is not running. */
   async function signalContact<T>(contactId: string, lifecycleStage: string, signal: SignalDefinition<[T]>, payload: T): Promise<void> {
-    const labels = { workflow: 'contactLifecycle', signal: signal.name };
-    try {
-      await temporal.workflow.signalWithStart(contactLifecycle, {
+    await counted('contactLifecycle', signal.name, () =>
+      temporal.workflow.signalWithStart(contactLifecycle, {
         workflowId: contactWorkflowId(contactId),
         taskQueue: config.TEMPORAL_TASK_QUEUE,
         args: [{ contactId }],
@@ -41,12 +52,8 @@ export function createWorkflowGateway({ temporal, config, metrics }: Pick<ApiDep
           { key: ContactIdAttribute, value: contactId },
           { key: LifecycleStageAttribute, value: lifecycleStage },
         ],
-      });
-      metrics.workflowSignals.inc({ ...labels, outcome: 'ok' });
-    } catch (error) {
-      metrics.workflowSignals.inc({ ...labels, outcome: 'error' });
-      throw error;
-    }
+      }),
+    );
   }
 
   /**
@@ -56,7 +63,7 @@ export function createWorkflowGateway({ temporal, config, metrics }: Pick<ApiDep
    * Only the Temporal server is needed: a worker without the deal workflow leaves it queued.
    */
   async function signalDeal<T>(dealId: string, startIfAbsent: boolean, signal: SignalDefinition<[T]>, payload: T): Promise<void> {
-    await countedDealSignal(signal.name, () =>
+    await counted(dealWorkflowType, signal.name, () =>
       startIfAbsent
         ? temporal.workflow.signalWithStart<DealWorkflow, [T]>(dealWorkflowType, {
             workflowId: dealWorkflowId(dealId),
@@ -67,17 +74,6 @@ export function createWorkflowGateway({ temporal, config, metrics }: Pick<ApiDep
           })
         : ignoreEnded(temporal.workflow.getHandle(dealWorkflowId(dealId)).signal(signal, payload)),
     );
-  }
-
-  async function countedDealSignal(signal: string, send: () => Promise<unknown>): Promise<void> {
-    const labels = { workflow: dealWorkflowType, signal };
-    try {
-      await send();
-      metrics.workflowSignals.inc({ ...labels, outcome: 'ok' });
-    } catch (error) {
-      metrics.workflowSignals.inc({ ...labels, outcome: 'error' });
-      throw error;
-    }
   }
 
   return {
@@ -111,7 +107,7 @@ export function createWorkflowGateway({ temporal, config, metrics }: Pick<ApiDep
     },
 
     signalDealDeleted(dealId: string): Promise<void> {
-      return countedDealSignal(dealDeletedSignal.name, () => ignoreEnded(temporal.workflow.getHandle(dealWorkflowId(dealId)).signal(dealDeletedSignal)));
+      return counted(dealWorkflowType, dealDeletedSignal.name, () => ignoreEnded(temporal.workflow.getHandle(dealWorkflowId(dealId)).signal(dealDeletedSignal)));
     },
 
     /** A call step's task was completed: its enrollment goes on (one that has ended needs nothing). */
@@ -142,12 +138,8 @@ export function createWorkflowGateway({ temporal, config, metrics }: Pick<ApiDep
     },
 
     /** Ends the contact's workflow; a contact that never had one needs nothing. */
-    async signalContactDeleted(contactId: string): Promise<void> {
-      try {
-        await temporal.workflow.getHandle(contactWorkflowId(contactId)).signal(contactDeletedSignal);
-      } catch (error) {
-        if (!(error instanceof WorkflowNotFoundError)) throw error;
-      }
+    signalContactDeleted(contactId: string): Promise<void> {
+      return ignoreEnded(temporal.workflow.getHandle(contactWorkflowId(contactId)).signal(contactDeletedSignal));
     },
   };
 }

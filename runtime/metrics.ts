@@ -19,7 +19,7 @@ export function createMetrics(processName: 'api' | 'worker' | 'stack') {
     }),
     workflowSignals: new Counter({
       name: 'touchpoint_workflow_signal_with_start_total',
-      help: 'signalWithStart calls made by the API, by workflow type, signal and outcome',
+      help: 'Signals the API sends (most with signalWithStart), by workflow type, signal and outcome',
       labelNames: ['workflow', 'signal', 'outcome'] as const,
       registers: [registry],
     }),
