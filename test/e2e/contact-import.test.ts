@@ -1,13 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { temporal } from '@temporalio/proto';
 import type { ImportView } from '../../domain/schemas/import';
 import { contactImport } from '../../workflows/contact-import';
 import { importWorkflowId } from '../../workflows/workflow-ids';
 import { stopChild } from '../../runtime/temporal-dev-server';
-import { historyJsonOptions } from '../support/histories';
+import { recordHistory } from '../support/histories';
 import { eventually, startTestStack, type RunningWorker, type TestStack } from '../support/stack';
 import { startWorkerProcess as startWorkerProcessFor } from '../support/worker-process';
 
@@ -279,12 +276,7 @@ describe('an import that waits for a worker', () => {
     const history = await firstRun.fetchHistory();
     expect(history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.input).toBeTruthy();
 
-    // Refresh the replay fixture deliberately, never as a side effect of a normal run.
-    if (process.env.RECORD_HISTORIES === '1') {
-      const dir = path.resolve(__dirname, '..', 'fixtures', 'histories');
-      await mkdir(dir, { recursive: true });
-      await writeFile(path.join(dir, 'contact-import-continue-as-new.json'), JSON.stringify(temporal.api.history.v1.History.toObject(temporal.api.history.v1.History.create(history), historyJsonOptions), null, 1));
-    }
+    await recordHistory({ fetchHistory: async () => history }, 'contact-import-continue-as-new.json');
   });
 });
 

@@ -1,16 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { WorkflowHandle } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createBulkEnrollmentActivities, type BulkPageRequest, type BulkPageResult } from '../../activities/bulk-enrollment';
 import type { bulkEnrollment } from '../../workflows/bulk-enrollment';
 import { bulkEnrollmentWorkflowType } from '../../workflows/enrollment-messages';
 import { bulkEnrollmentWorkflowId } from '../../workflows/workflow-ids';
 import { apiClient } from '../support/api-client';
-import { historyJsonOptions } from '../support/histories';
+import { recordHistory } from '../support/histories';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
 
 let stack: TestStack;
@@ -51,15 +47,6 @@ async function contacts(count: number, data: { tags?: string[]; deletedAt?: Date
     ids.push((await stack.db.prisma.contact.create({ data: { firstName: `C${i}`, emails: { create: { address: `c-${randomUUID().slice(0, 8)}@example.com`, isPrimary: true } }, ...data } })).id);
   }
   return ids;
-}
-
-/** Refreshes a replay fixture deliberately (RECORD_HISTORIES=1), never as a side effect of a normal run. */
-async function recordHistory(handle: WorkflowHandle, file: string): Promise<void> {
-  if (process.env.RECORD_HISTORIES !== '1') return;
-  const history = await handle.fetchHistory();
-  const dir = path.resolve(__dirname, '..', 'fixtures', 'histories');
-  await mkdir(dir, { recursive: true });
-  await writeFile(path.join(dir, file), JSON.stringify(temporal.api.history.v1.History.toObject(temporal.api.history.v1.History.create(history), historyJsonOptions), null, 1));
 }
 
 const finished = (jobId: string) => eventually(() => call<Job>('GET', `/v1/bulk-enrollments/${jobId}`), (reply) => reply.body.status !== 'running', 60_000);

@@ -1,15 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { temporal } from '@temporalio/proto';
 import pino from 'pino';
 import { createDuplicateAuditActivities } from '../../activities/duplicate-audit';
 import type { DuplicateAuditSummary } from '../../domain/duplicate-audit-plan';
 import { loadConfig } from '../../runtime/config';
 import { ensureSchedules, maintenanceSchedules, scheduleId } from '../../runtime/schedules';
 import type { duplicateAudit } from '../../workflows/duplicate-audit';
-import { historyJsonOptions } from '../support/histories';
+import { recordHistory } from '../support/histories';
 import { startTestStack, type TestStack } from '../support/stack';
 
 let stack: TestStack;
@@ -43,13 +40,7 @@ async function audit(input: Parameters<typeof duplicateAudit>[0] = { reviewBatch
   const workflowId = `schedule:duplicate-audit-test-${runs}-${randomBytes(3).toString('hex')}`;
   const handle = await stack.client.workflow.start<typeof duplicateAudit>('duplicateAudit', { taskQueue: stack.taskQueue, workflowId, args: [input] });
   const summary = await handle.result();
-  // Refresh the replay fixture deliberately, never as a side effect of a normal run.
-  if (runs === 1 && process.env.RECORD_HISTORIES === '1') {
-    const dir = path.resolve(__dirname, '..', 'fixtures', 'histories');
-    await mkdir(dir, { recursive: true });
-    const history = temporal.api.history.v1.History.create(await handle.fetchHistory());
-    await writeFile(path.join(dir, 'duplicate-audit.json'), JSON.stringify(temporal.api.history.v1.History.toObject(history, historyJsonOptions), null, 1));
-  }
+  if (runs === 1) await recordHistory(handle, 'duplicate-audit.json');
   return { summary, workflowId };
 }
 

@@ -1,21 +1,18 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { temporal } from '@temporalio/proto';
-import { historyJsonOptions } from '../support/histories';
+import { recordHistory } from '../support/histories';
 import pino from 'pino';
 import { createActivities } from '../../activities';
 import { CaptureEmailProvider } from '../../activities/providers/capture-email';
 import { TemplateRenderer } from '../../activities/templates';
 import { seedDemoData } from '../../prisma/seed';
-import { resolveTemporalTestServer } from '../../runtime/temporal-binaries';
 import { templatesRoot } from '../../runtime/worker';
 import { contactLifecycle, contactStateQuery, formSubmittedSignal } from '../../workflows/contact-lifecycle';
 import { contactWorkflowId } from '../../workflows/workflow-ids';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { eventually } from '../support/stack';
+import { startTimeSkippingServer } from '../support/time-skipping';
 import { requireTestEnv } from '../support/test-env';
 
 let env: TestWorkflowEnvironment;
@@ -23,15 +20,11 @@ let db: TestDatabase;
 
 beforeAll(async () => {
   [env, db] = await Promise.all([
-    TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: resolveTemporalTestServer() } } }),
+    startTimeSkippingServer(),
     createTestDatabase(),
   ]);
   await seedDemoData(db.prisma);
   // The workflow upserts custom search attributes; this server needs them registered too.
-  await env.connection.operatorService.addSearchAttributes({
-    namespace: env.namespace ?? 'default',
-    searchAttributes: { ContactId: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD, LifecycleStage: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD },
-  });
 }, 120_000);
 afterAll(async () => {
   await env?.teardown();
@@ -84,13 +77,7 @@ describe('contact lifecycle on the time-skipping server', () => {
       expect(messages).toHaveLength(1);
       expect(messages[0]!.html).toContain('one of our team');
 
-      // Refresh the replay fixture deliberately, never as a side effect of a normal run.
-      if (process.env.RECORD_HISTORIES === '1') {
-        const history = await handle.fetchHistory();
-        const dir = path.resolve(__dirname, '..', 'fixtures', 'histories');
-        await mkdir(dir, { recursive: true });
-        await writeFile(path.join(dir, 'contact-lifecycle-v2-capacity-wait.json'), JSON.stringify(temporal.api.history.v1.History.toObject(temporal.api.history.v1.History.create(history), historyJsonOptions), null, 1));
-      }
+      await recordHistory(handle, 'contact-lifecycle-v2-capacity-wait.json');
     });
   }, 60_000);
 });

@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -12,14 +10,14 @@ import { seedDemoData } from '../../prisma/seed';
 import { loadConfig } from '../../runtime/config';
 import { createMetrics } from '../../runtime/metrics';
 import type { Prisma } from '../../runtime/prisma';
-import { resolveTemporalTestServer } from '../../runtime/temporal-binaries';
 import { contactLifecycle, contactStateQuery, formSubmittedSignal } from '../../workflows/contact-lifecycle';
 import { LifecycleStageAttribute } from '../../workflows/search-attributes';
 import { contactWorkflowId } from '../../workflows/workflow-ids';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { historyJsonOptions } from '../support/histories';
-import { consentingContact, createSequence, createTemplate, startSequenceWorker } from '../support/sequences';
+import { recordHistory } from '../support/histories';
+import { consentingContact, createSequence, createTemplate } from '../support/sequences';
 import { eventually } from '../support/stack';
+import { startCaptureWorker, startTimeSkippingServer } from '../support/time-skipping';
 
 const taskQueue = 'customer-lifecycle';
 const day = 86_400_000;
@@ -32,19 +30,15 @@ let winback: { id: string; publishedVersion: number | null };
 
 beforeAll(async () => {
   [env, db] = await Promise.all([
-    TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: resolveTemporalTestServer() } } }),
+    startTimeSkippingServer(),
     createTestDatabase(),
   ]);
   await seedDemoData(db.prisma);
-  await env.connection.operatorService.addSearchAttributes({
-    namespace: env.namespace ?? 'default',
-    searchAttributes: { ContactId: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD, LifecycleStage: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD },
-  });
   ritaId = (await db.prisma.user.findUniqueOrThrow({ where: { email: 'rita.rep@example.com' } })).id;
   await createTemplate(db.prisma, 'winback', 'email', [{ subject: 'We miss you, {{contact.firstName}}', html: '<p>Here is 20% off your next order.</p>' }]);
   winback = await createSequence(db.prisma, [{ definition: { steps: [{ key: 'offer', type: 'email', template: 'winback' }, { key: 'two-weeks', type: 'wait', duration: 'P14D' }, { key: 'last-call', type: 'email', template: 'winback' }] } }]);
   await setting('reengagement', { enabled: true, sequenceId: winback.id, afterDays: 180, churnAfterDays: 60 });
-  worker = await startSequenceWorker(env, db, taskQueue);
+  worker = await startCaptureWorker(env, db, taskQueue);
   gateway = createWorkflowGateway({ temporal: env.client, config: loadConfig({ DATABASE_URL: db.url, TEMPORAL_TASK_QUEUE: taskQueue, LOG_LEVEL: 'silent' }), metrics: createMetrics('api') });
 }, 120_000);
 
@@ -86,14 +80,6 @@ const stageChanges = async (contactId: string) =>
 async function searchStage(contactId: string): Promise<unknown> {
   const description = await env.client.workflow.getHandle(contactWorkflowId(contactId)).describe();
   return description.typedSearchAttributes.get(LifecycleStageAttribute);
-}
-
-async function recordHistory(contactId: string, name: string): Promise<void> {
-  if (process.env.RECORD_HISTORIES !== '1') return;
-  const history = await env.client.workflow.getHandle(contactWorkflowId(contactId)).fetchHistory();
-  const dir = path.resolve(__dirname, '..', 'fixtures', 'histories');
-  await mkdir(dir, { recursive: true });
-  await writeFile(path.join(dir, name), JSON.stringify(temporal.api.history.v1.History.toObject(temporal.api.history.v1.History.create(history), historyJsonOptions), null, 1));
 }
 
 describe('lead scoring', () => {
@@ -217,7 +203,7 @@ describe('six-month re-engagement', () => {
     await env.sleep(61 * day);
     expect((await contactRow(contact.id)).lifecycleStage).toBe('customer');
     expect((await stageChanges(contact.id)).map((change) => change.to)).toEqual(['customer', 'at_risk', 'customer']);
-    await recordHistory(contact.id, 'contact-lifecycle-v3-reengagement.json');
+    await recordHistory(env.client.workflow.getHandle(contactWorkflowId(contact.id)), 'contact-lifecycle-v3-reengagement.json');
   });
 
   it('records churn when an at-risk customer does not buy within churnAfterDays', async () => {

@@ -1,27 +1,19 @@
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { WorkflowHandle } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import pino from 'pino';
-import { createActivities } from '../../activities';
-import { CaptureEmailProvider } from '../../activities/providers/capture-email';
-import { TemplateRenderer, templatesRoot } from '../../activities/templates';
 import { addBusinessDays } from '../../domain/business-time';
 import { verifyWebhookSignature } from '../../domain/webhook-signature';
 import { seedDemoData } from '../../prisma/seed';
-import { resolveTemporalTestServer } from '../../runtime/temporal-binaries';
 import { dealLifecycle } from '../../workflows/deal-lifecycle';
 import { dealStageChangedSignal, dealStateQuery, dealTouchedSignal } from '../../workflows/deal-messages';
 import { dealWorkflowId } from '../../workflows/workflow-ids';
 import { startWebhookReceiver, type WebhookReceiver } from '../fakes/webhook-receiver';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { createDeal, createPublishedTrigger, recordStageChange, stageId } from '../support/deals';
-import { historyJsonOptions } from '../support/histories';
+import { recordHistory } from '../support/histories';
 import { eventually } from '../support/stack';
-import { requireTestEnv } from '../support/test-env';
+import { startCaptureWorker, startTimeSkippingServer } from '../support/time-skipping';
 
 /**
  * The deal workflow on the time-skipping server: business-day idle timers of days and weeks
@@ -31,37 +23,21 @@ import { requireTestEnv } from '../support/test-env';
  */
 let env: TestWorkflowEnvironment;
 let db: TestDatabase;
-let worker: Worker;
-let running: Promise<void>;
+let worker: { stop(): Promise<void> };
 let receiver: WebhookReceiver;
 const taskQueue = 'deal-time-skipping';
 
 beforeAll(async () => {
   [env, db, receiver] = await Promise.all([
-    TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: resolveTemporalTestServer() } } }),
+    startTimeSkippingServer(),
     createTestDatabase(),
     startWebhookReceiver(),
   ]);
   await seedDemoData(db.prisma);
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: { codePath: requireTestEnv('workflowBundle') },
-    activities: createActivities({
-      prisma: db.prisma,
-      logger: pino({ level: 'silent' }),
-      emailProvider: new CaptureEmailProvider(),
-      templates: new TemplateRenderer(templatesRoot, db.prisma),
-      emailFrom: { address: 'hello@example.com', name: 'Touchpoint' },
-      publicUrl: 'http://localhost:3000',
-      webhooks: { httpAllowedHosts: ['127.0.0.1'], timeoutMs: 2_000 },
-    }),
-  });
-  running = worker.run();
+  worker = await startCaptureWorker(env, db, taskQueue, { webhooks: { httpAllowedHosts: ['127.0.0.1'], timeoutMs: 2_000 } });
 }, 120_000);
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
+  await worker?.stop();
   await receiver?.close();
   await env?.teardown();
   await db?.drop();
@@ -81,15 +57,6 @@ async function startDealWorkflow(dealId: string): Promise<WorkflowHandle<typeof 
 async function skipTo(iso: string, extraMs = 60_000): Promise<void> {
   const wait = Date.parse(iso) - (await env.currentTimeMs()) + extraMs;
   if (wait > 0) await env.sleep(wait);
-}
-
-async function saveHistory(handle: WorkflowHandle, file: string): Promise<void> {
-  // Refresh replay fixtures deliberately, never as a side effect of a normal run.
-  if (process.env.RECORD_HISTORIES !== '1') return;
-  const history = await handle.fetchHistory();
-  const dir = path.resolve(__dirname, '..', 'fixtures', 'histories');
-  await mkdir(dir, { recursive: true });
-  await writeFile(path.join(dir, file), JSON.stringify(temporal.api.history.v1.History.toObject(temporal.api.history.v1.History.create(history), historyJsonOptions), null, 1));
 }
 
 describe('idle-deal escalation on the time-skipping server', () => {
@@ -142,7 +109,7 @@ describe('idle-deal escalation on the time-skipping server', () => {
     expect(ritaTasks.map((task) => task.sourceKey)).toEqual([`deal:${deal.id}:idle:created:0:1`, `deal:${deal.id}:idle:created:1:1`]);
     expect(await db.prisma.message.count({ where: { toAddress: rita.email } })).toBe(2);
 
-    await saveHistory(handle, 'deal-lifecycle-v1-idle-ladder.json');
+    await recordHistory(handle, 'deal-lifecycle-v1-idle-ladder.json');
     await handle.terminate('test done');
   }, 120_000);
 
@@ -224,7 +191,7 @@ describe('stage-move triggers on the time-skipping server', () => {
     expect(await db.prisma.triggerRun.count({ where: { triggerId: wonTrigger.id, stageChangeId: toWon.stageChangeId, status: 'done' } })).toBe(1);
     expect(await db.prisma.contact.findUniqueOrThrow({ where: { id: deal.contactId! } })).toMatchObject({ lifecycleStage: 'customer' });
     expect(await db.prisma.auditLog.count({ where: { entityId: deal.contactId!, action: 'contact.field_updated' } })).toBe(2);
-    await saveHistory(handle, 'deal-lifecycle-v1-triggers-to-won.json');
+    await recordHistory(handle, 'deal-lifecycle-v1-triggers-to-won.json');
   }, 60_000);
 
   it('retry a failing webhook with backoff, mark it failed after the last attempt and go on with the next action', async () => {

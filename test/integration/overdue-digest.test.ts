@@ -1,14 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { temporal } from '@temporalio/proto';
 import pino from 'pino';
 import { localDate } from '../../domain/overdue-digest';
 import { loadConfig } from '../../runtime/config';
 import { ensureSchedules, maintenanceSchedules, scheduleId, type MaintenanceSchedule } from '../../runtime/schedules';
 import { overdueDigest, type OverdueDigestResult } from '../../workflows/overdue-digest';
-import { historyJsonOptions } from '../support/histories';
+import { recordHistory } from '../support/histories';
 import { startTestStack, type TestStack } from '../support/stack';
 
 let stack: TestStack;
@@ -38,13 +35,7 @@ async function runDigest(topN: number): Promise<OverdueDigestResult> {
     args: [{ timeZone: 'UTC', topN }],
   });
   const result = await handle.result();
-  // Refresh the replay fixture deliberately, never as a side effect of a normal run.
-  if (process.env.RECORD_HISTORIES === '1' && result.created > 0) {
-    const dir = path.resolve(__dirname, '..', 'fixtures', 'histories');
-    await mkdir(dir, { recursive: true });
-    const history = temporal.api.history.v1.History.create(await handle.fetchHistory());
-    await writeFile(path.join(dir, 'overdue-digest.json'), JSON.stringify(temporal.api.history.v1.History.toObject(history, historyJsonOptions), null, 1));
-  }
+  if (result.created > 0) await recordHistory(handle, 'overdue-digest.json');
   return result;
 }
 

@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { temporal } from '@temporalio/proto';
 import { MockActivityEnvironment, TestWorkflowEnvironment } from '@temporalio/testing';
@@ -15,12 +13,12 @@ import { chooseVariant } from '../../domain/split-cohort';
 import { seedDemoData } from '../../prisma/seed';
 import { loadConfig } from '../../runtime/config';
 import { createMetrics } from '../../runtime/metrics';
-import { resolveTemporalTestServer } from '../../runtime/temporal-binaries';
 import { contactMergedSignal, enrollmentEventSignal, pauseUpdate, progressQuery, resumeUpdate, unenrollSignal } from '../../workflows/enrollment-messages';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { historyJsonOptions } from '../support/histories';
-import { consentingContact, createSequence, createTemplate, enroll, startSequenceWorker } from '../support/sequences';
+import { recordHistory } from '../support/histories';
+import { consentingContact, createSequence, createTemplate, enroll } from '../support/sequences';
 import { eventually } from '../support/stack';
+import { startCaptureWorker, startTimeSkippingServer } from '../support/time-skipping';
 
 // Under heavy load the time-skipping test server sometimes stops skipping (its lock is held by an
 // awaited result), and a test times out; a second attempt runs on a fresh workflow. Tracked in the
@@ -37,7 +35,7 @@ let repApiKey: string;
 
 beforeAll(async () => {
   [env, db] = await Promise.all([
-    TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: resolveTemporalTestServer() } } }),
+    startTimeSkippingServer(),
     createTestDatabase(),
   ]);
   const seed = await seedDemoData(db.prisma);
@@ -46,7 +44,7 @@ beforeAll(async () => {
   await createTemplate(db.prisma, 'drip-intro', 'email', [{ subject: 'Hi {{contact.firstName}}', html: '<p>Welcome aboard, {{contact.firstName}}.</p>' }]);
   await createTemplate(db.prisma, 'drip-followup', 'email', [{ subject: 'Did you see this, {{contact.firstName}}?', html: '<p>Just checking in.</p>' }]);
   await createTemplate(db.prisma, 'drip-nudge', 'sms', [{ text: 'Hi {{contact.firstName}}, thanks for reading. Reply YES for a call.' }]);
-  worker = await startSequenceWorker(env, db, taskQueue);
+  worker = await startCaptureWorker(env, db, taskQueue);
 }, 120_000);
 
 afterAll(async () => {
@@ -59,15 +57,6 @@ const stepsOf = async (enrollmentId: string) =>
   (await db.prisma.enrollmentStep.findMany({ where: { enrollmentId }, orderBy: { at: 'asc' } })).map((step) => ({ ...step, pair: [step.stepKey, step.outcome] }));
 const messagesOf = (contactId: string) => db.prisma.message.findMany({ where: { contactId }, orderBy: { createdAt: 'asc' } });
 const ms = (date: Date | null | undefined) => date!.getTime();
-
-/** Refreshes a replay fixture deliberately (RECORD_HISTORIES=1), never as a side effect of a normal run. */
-async function recordHistory(handle: { fetchHistory(): Promise<temporal.api.history.v1.IHistory> }, name: string): Promise<void> {
-  if (process.env.RECORD_HISTORIES !== '1') return;
-  const history = await handle.fetchHistory();
-  const dir = path.resolve(__dirname, '..', 'fixtures', 'histories');
-  await mkdir(dir, { recursive: true });
-  await writeFile(path.join(dir, name), JSON.stringify(temporal.api.history.v1.History.toObject(temporal.api.history.v1.History.create(history), historyJsonOptions), null, 1));
-}
 
 const waitThenFollowUp = {
   steps: [

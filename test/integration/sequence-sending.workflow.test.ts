@@ -4,11 +4,11 @@ import { DateTime } from 'luxon';
 import { weekdays } from '../../domain/schemas/sequence';
 import { nextMomentInWindow, spreadOffset, startOfNextDay } from '../../domain/send-window';
 import { seedDemoData } from '../../prisma/seed';
-import { resolveTemporalTestServer } from '../../runtime/temporal-binaries';
 import { progressQuery } from '../../workflows/enrollment-messages';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { consentingContact, createSequence, createTemplate, enroll, publishNextVersion, startSequenceWorker } from '../support/sequences';
+import { consentingContact, createSequence, createTemplate, enroll, publishNextVersion } from '../support/sequences';
 import { eventually } from '../support/stack';
+import { startCaptureWorker, startTimeSkippingServer } from '../support/time-skipping';
 
 /**
  * When sequence sends go: the messaging policy's deferrals, the sequence's send window and daily
@@ -27,14 +27,14 @@ let robId: string;
 
 beforeAll(async () => {
   [env, db] = await Promise.all([
-    TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: resolveTemporalTestServer() } } }),
+    startTimeSkippingServer(),
     createTestDatabase(),
   ]);
   await seedDemoData(db.prisma);
   ritaId = (await db.prisma.user.findUniqueOrThrow({ where: { email: 'rita.rep@example.com' } })).id;
   robId = (await db.prisma.user.findUniqueOrThrow({ where: { email: 'rob.rep@example.com' } })).id;
   await createTemplate(db.prisma, 'hello', 'email', [{ subject: 'Hello {{contact.firstName}}', html: '<p>Hello.</p>' }]);
-  worker = await startSequenceWorker(env, db, taskQueue, { smsQuietHours: null, frequencyCap: 2, frequencyCapPolicy: 'defer', fallbackTimeZone: 'UTC' });
+  worker = await startCaptureWorker(env, db, taskQueue, { sendPolicy: { smsQuietHours: null, frequencyCap: 2, frequencyCapPolicy: 'defer', fallbackTimeZone: 'UTC' } });
 }, 120_000);
 
 afterAll(async () => {

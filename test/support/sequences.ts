@@ -1,53 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import pino from 'pino';
-import { createActivities } from '../../activities';
-import { CaptureEmailProvider } from '../../activities/providers/capture-email';
-import { CaptureSmsProvider } from '../../activities/providers/capture-sms';
-import type { SendPolicy } from '../../activities/send-policy';
-import { TemplateRenderer } from '../../activities/templates';
 import { SequenceDefinitionSchema } from '../../domain/schemas/sequence';
 import type { Prisma } from '../../runtime/prisma';
-import { templatesRoot } from '../../runtime/worker';
 import { sequenceEnrollmentWorkflowType } from '../../workflows/enrollment-messages';
 import type { sequenceEnrollment, SequenceEnrollmentRunInput } from '../../workflows/sequence-enrollment';
 import { enrollmentWorkflowId } from '../../workflows/workflow-ids';
 import type { TestDatabase } from './database';
-import { requireTestEnv } from './test-env';
 
 /**
  * Sequence rows and enrollment workflows for the time-skipping tests: rows written directly
- * (the sequences API has its own tests), workflows started with the environment's client, a
- * worker with capture providers and the real activities.
+ * (the sequences API has its own tests) and workflows started with the environment's client;
+ * the worker is time-skipping.ts startCaptureWorker.
  */
-
-/** A worker on `taskQueue` running in the background until `stop`. */
-export async function startSequenceWorker(env: TestWorkflowEnvironment, db: TestDatabase, taskQueue: string, sendPolicy?: SendPolicy): Promise<{ stop(): Promise<void> }> {
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: { codePath: requireTestEnv('workflowBundle') },
-    activities: createActivities({
-      prisma: db.prisma,
-      logger: pino({ level: 'silent' }),
-      emailProvider: new CaptureEmailProvider(),
-      smsProvider: new CaptureSmsProvider('+15005550006'),
-      templates: new TemplateRenderer(templatesRoot, db.prisma, { sender: { company: 'Touchpoint', postalAddress: '1 Example Street' } }),
-      emailFrom: { address: 'hello@example.com', name: 'Touchpoint' },
-      publicUrl: 'https://crm.example.com',
-      unsubscribe: { UNSUBSCRIBE_SECRET: 'sequence-test-secret-0123456789abcdef', PUBLIC_URL: 'https://crm.example.com', PORT: 3000, EMAIL_FROM: 'hello@example.com' },
-      ...(sendPolicy ? { sendPolicy } : {}),
-    }),
-  });
-  const running = worker.run();
-  return {
-    async stop() {
-      worker.shutdown();
-      await running;
-    },
-  };
-}
 
 /** A stored template with one version per entry; the last one is current. */
 export async function createTemplate(prisma: TestDatabase['prisma'], key: string, channel: 'email' | 'sms', versions: Array<{ subject?: string; html?: string; text?: string }>) {

@@ -1,0 +1,54 @@
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { temporal } from '@temporalio/proto';
+import pino from 'pino';
+import { createActivities } from '../../activities';
+import { CaptureEmailProvider } from '../../activities/providers/capture-email';
+import { CaptureSmsProvider } from '../../activities/providers/capture-sms';
+import { TemplateRenderer } from '../../activities/templates';
+import { resolveTemporalTestServer } from '../../runtime/temporal-binaries';
+import { templatesRoot } from '../../runtime/worker';
+import type { TestDatabase } from './database';
+import { requireTestEnv } from './test-env';
+
+/** The time-skipping test server, with the custom search attributes the contact workflow sets. */
+export async function startTimeSkippingServer(): Promise<TestWorkflowEnvironment> {
+  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: resolveTemporalTestServer() } } });
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: { ContactId: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD, LifecycleStage: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD },
+  });
+  return env;
+}
+
+type ActivityDepsOverrides = Partial<Parameters<typeof createActivities>[0]>;
+
+/**
+ * A worker on `taskQueue` running the real activities against `db`, with capture providers
+ * instead of SendGrid and Twilio, in the background until `stop`.
+ */
+export async function startCaptureWorker(env: TestWorkflowEnvironment, db: TestDatabase, taskQueue: string, overrides: ActivityDepsOverrides = {}): Promise<{ stop(): Promise<void> }> {
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: { codePath: requireTestEnv('workflowBundle') },
+    activities: createActivities({
+      prisma: db.prisma,
+      logger: pino({ level: 'silent' }),
+      emailProvider: new CaptureEmailProvider(),
+      smsProvider: new CaptureSmsProvider('+15005550006'),
+      templates: new TemplateRenderer(templatesRoot, db.prisma, { sender: { company: 'Touchpoint', postalAddress: '1 Example Street' } }),
+      emailFrom: { address: 'hello@example.com', name: 'Touchpoint' },
+      publicUrl: 'https://crm.example.com',
+      unsubscribe: { UNSUBSCRIBE_SECRET: 'sequence-test-secret-0123456789abcdef', PUBLIC_URL: 'https://crm.example.com', PORT: 3000, EMAIL_FROM: 'hello@example.com' },
+      ...overrides,
+    }),
+  });
+  const running = worker.run();
+  return {
+    async stop() {
+      worker.shutdown();
+      await running;
+    },
+  };
+}
