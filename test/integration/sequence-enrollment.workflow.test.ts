@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { temporal } from '@temporalio/proto';
 import { MockActivityEnvironment, TestWorkflowEnvironment } from '@temporalio/testing';
 import { DateTime } from 'luxon';
@@ -18,12 +18,8 @@ import { createTestDatabase, type TestDatabase } from '../support/database';
 import { recordHistory } from '../support/histories';
 import { consentingContact, createSequence, createTemplate, enroll } from '../support/sequences';
 import { eventually } from '../support/stack';
-import { startCaptureWorker, startTimeSkippingServer } from '../support/time-skipping';
+import { closedWithoutSkipping, startCaptureWorker, startTimeSkippingServer } from '../support/time-skipping';
 
-// Under heavy load the time-skipping test server sometimes stops skipping (its lock is held by an
-// awaited result), and a test times out; a second attempt runs on a fresh workflow. Tracked in the
-// session note; remove once the root cause is fixed.
-jest.retryTimes(1, { logErrorsBeforeRetry: true });
 
 const taskQueue = 'sequence-enrollment';
 const day = 86_400_000;
@@ -203,7 +199,7 @@ describe('exits', () => {
     expect(await db.prisma.enrollment.findUniqueOrThrow({ where: { id: d.enrollment.id } })).toMatchObject({ status: 'exited', stopReason: 'company_replied' });
     expect((await e.handle.query(progressQuery)).status).toBe('active');
     await e.handle.signal(unenrollSignal, { reason: 'test cleanup', byUserId: null });
-    await e.handle.result();
+    await closedWithoutSkipping(e.handle);
 
     // Long after the wait would have ended, still only the intro.
     await env.sleep(5 * day);
@@ -226,7 +222,7 @@ describe('exits', () => {
     await handle.signal(enrollmentEventSignal, { eventId: randomUUID(), kind: 'lifecycle_changed', stage: 'customer' });
     expect(await handle.query(progressQuery)).toMatchObject({ status: 'active', stopReason: null, currentStepKey: 'intro' });
     await handle.signal(enrollmentEventSignal, { eventId: randomUUID(), kind: 'unsubscribed' });
-    await handle.result();
+    await closedWithoutSkipping(handle);
 
     expect(await db.prisma.enrollment.findUniqueOrThrow({ where: { id: enrollment.id } })).toMatchObject({ status: 'exited', stopReason: 'unsubscribed', converted: false, activeKey: null });
     expect(await messagesOf(fay.id)).toEqual([]);
@@ -238,7 +234,7 @@ describe('exits', () => {
     const { handle, enrollment } = await enroll(env, db.prisma, taskQueue, sequence, gus.id);
     await eventually(() => handle.query(progressQuery), (progress) => progress.waitingUntil !== null);
     await handle.signal(unenrollSignal, { reason: 'asked to stop on the phone', byUserId: ritaId });
-    await handle.result();
+    await closedWithoutSkipping(handle);
     expect(await db.prisma.enrollment.findUniqueOrThrow({ where: { id: enrollment.id } })).toMatchObject({
       status: 'exited',
       stopReason: 'unenrolled',
@@ -341,7 +337,7 @@ describe('a call step', () => {
         body: JSON.stringify({ outcome: 'connected' }),
       });
       expect(reply.status).toBe(200);
-      await handle.result();
+      await closedWithoutSkipping(handle);
       expect((await messagesOf(ivy.id)).map((message) => message.templateKey)).toEqual(['drip-followup']);
       expect((await stepsOf(enrollment.id)).map((step) => [...step.pair, step.taskId])).toEqual([
         ['call', 'task_completed', task!.id],
@@ -427,7 +423,7 @@ describe('continue-as-new', () => {
       if (expected === 3) await db.prisma.contact.update({ where: { id: jo.id }, data: { tags: ['stop-pings'] } });
       await env.sleep(day);
     }
-    await handle.result();
+    await closedWithoutSkipping(handle);
 
     expect((await messagesOf(jo.id)).map((message) => message.idempotencyKey)).toEqual([1, 2, 3].map((visit) => `enrollment:${enrollment.id}:ping:${visit}`));
     const steps = await stepsOf(enrollment.id);

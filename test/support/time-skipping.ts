@@ -1,3 +1,4 @@
+import type { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
@@ -9,6 +10,7 @@ import { TemplateRenderer } from '../../activities/templates';
 import { resolveTemporalTestServer } from '../../runtime/temporal-binaries';
 import { templatesRoot } from '../../runtime/worker';
 import type { TestDatabase } from './database';
+import { eventually } from './stack';
 import { requireTestEnv } from './test-env';
 
 /** The time-skipping test server, with the custom search attributes the contact workflow sets. */
@@ -51,4 +53,14 @@ export async function startCaptureWorker(env: TestWorkflowEnvironment, db: TestD
       await running;
     },
   };
+}
+
+/**
+ * Waits until a workflow has closed without letting the server skip time. The time-skipping
+ * client's `result()` unlocks skipping while it waits; when the workflow still has activities to
+ * run, a loaded machine lets the server skip past them (their timeouts fire, retries follow) and
+ * the test stalls. For workflows with no timer left to fire, polling is enough and never skips.
+ */
+export async function closedWithoutSkipping(handle: Pick<WorkflowHandle, 'describe'>, timeoutMs = 20_000): Promise<void> {
+  await eventually(async () => (await handle.describe()).status.name, (status) => status !== 'RUNNING', timeoutMs);
 }
