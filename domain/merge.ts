@@ -31,9 +31,8 @@ export interface MergeConsent {
   at: Date;
 }
 
-/** A contact as the merge reads it (its before image). */
-export interface MergeImage {
-  id: string;
+/** The contact fields a merge decides, as the survivor ends up with them. */
+interface MergedFields {
   firstName: string | null;
   lastName: string | null;
   ownerId: string | null;
@@ -45,6 +44,13 @@ export interface MergeImage {
   score: number;
   scoreAsOf: Date | null;
   lastPurchaseAt: Date | null;
+  tags: string[];
+  customFields: Record<string, unknown>;
+}
+
+/** A contact as the merge reads it (its before image). */
+export interface MergeImage extends Omit<MergedFields, 'tags' | 'customFields'> {
+  id: string;
   tags: readonly string[];
   customFields: Readonly<Record<string, unknown>>;
   emails: ReadonlyArray<{ address: string; isPrimary: boolean }>;
@@ -68,20 +74,7 @@ export interface MergeDecision {
   rule: MergeRule;
 }
 
-export interface MergedContact {
-  firstName: string | null;
-  lastName: string | null;
-  ownerId: string | null;
-  companyId: string | null;
-  source: string | null;
-  timeZone: string | null;
-  country: string | null;
-  lifecycleStage: LifecycleStage;
-  score: number;
-  scoreAsOf: Date | null;
-  lastPurchaseAt: Date | null;
-  tags: string[];
-  customFields: Record<string, unknown>;
+export interface MergedContact extends MergedFields {
   primaryEmail: string | null;
   primaryPhone: string | null;
   /** Per channel, the state the survivor ends with and the contact it came from. */
