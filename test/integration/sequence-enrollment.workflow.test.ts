@@ -18,7 +18,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database';
 import { recordHistory } from '../support/histories';
 import { consentingContact, createSequence, createTemplate, enroll } from '../support/sequences';
 import { eventually } from '../support/stack';
-import { closedWithoutSkipping, startCaptureWorker, startTimeSkippingServer } from '../support/time-skipping';
+import { closedWithoutSkipping, idleOnTimer, startCaptureWorker, startTimeSkippingServer } from '../support/time-skipping';
 
 
 const taskQueue = 'sequence-enrollment';
@@ -419,7 +419,7 @@ describe('continue-as-new', () => {
     const pings = () => db.prisma.message.count({ where: { contactId: jo.id } });
     for (const expected of [1, 2, 3]) {
       await eventually(pings, (count) => count === expected);
-      await eventually(() => handle.query(progressQuery), (progress) => progress.waitingUntil !== null);
+      await idleOnTimer(env.client, handle.workflowId);
       if (expected === 3) await db.prisma.contact.update({ where: { id: jo.id }, data: { tags: ['stop-pings'] } });
       await env.sleep(day);
     }

@@ -64,3 +64,13 @@ export async function startCaptureWorker(env: TestWorkflowEnvironment, db: TestD
 export async function closedWithoutSkipping(handle: Pick<WorkflowHandle, 'describe'>, timeoutMs = 20_000): Promise<void> {
   await eventually(async () => (await handle.describe()).status.name, (status) => status !== 'RUNNING', timeoutMs);
 }
+
+/**
+ * Waits until the latest run of a workflow sits idle on a timer, read from its history. A query
+ * would do on a settled run, but the time-skipping server can leave a query unanswered for good
+ * when it lands while the run is continuing as new; the history never involves the worker.
+ */
+export async function idleOnTimer(client: TestWorkflowEnvironment['client'], workflowId: string, timeoutMs = 20_000): Promise<void> {
+  const lastEventType = async () => (await client.workflow.getHandle(workflowId).fetchHistory()).events?.at(-1)?.eventType;
+  await eventually(lastEventType, (type) => type === temporal.api.enums.v1.EventType.EVENT_TYPE_TIMER_STARTED, timeoutMs);
+}
