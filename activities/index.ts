@@ -13,6 +13,7 @@ import { createLeadRoutingActivities } from './lead-routing';
 import { createLifecycleActivities } from './lifecycle';
 import { createOverdueDigestActivities } from './overdue-digest';
 import type { MessagingDeps } from './providers';
+import { createSequenceMigrationActivities } from './sequence-migration';
 import { createSequenceRunActivities } from './sequence-run';
 import { createSequenceTimingActivities } from './sequence-timing';
 import { createSmsSendingActivities } from './sms-sending';
@@ -37,6 +38,7 @@ export function createActivities(deps: ActivityDeps & MessagingDeps & WebhookDep
     ...createEnrollmentActivities(deps),
     ...createBulkEnrollmentActivities(deps),
     ...createSequenceRunActivities(deps),
+    ...createSequenceMigrationActivities(deps),
     ...createSequenceTimingActivities(deps),
     ...createEnrollmentNotifyActivities(deps),
     ...createLifecycleActivities(deps),

@@ -4,6 +4,7 @@ import type { LifecycleStage } from '../domain/schemas/common';
 import type { taskPriorities, taskTypes } from '../domain/schemas/task';
 import { SequenceDefinitionSchema, type Condition, type SequenceSettings, type Step, type StopReason } from '../domain/schemas/sequence';
 import { compileSequence, SequenceProgramError, stepKeyAt, type SequenceProgram } from '../domain/sequence-program';
+import type { StepMapping } from '../domain/sequence-migration';
 import { chooseVariant, type SplitVariant } from '../domain/split-cohort';
 import { pinnedTemplate, TemplatePinsSchema } from '../domain/template-pins';
 import type { Prisma } from '../runtime/prisma';
@@ -32,6 +33,11 @@ export interface LoadedEnrollment {
   settings: EnrollmentSettings;
   /** Split step key -> variant, as decided so far. */
   variants: Record<string, string>;
+}
+
+/** A migration's target version, compiled, and where each step key of the old version continues. */
+export interface MigratedVersion extends Pick<LoadedEnrollment, 'version' | 'program' | 'settings'> {
+  mapping: StepMapping;
 }
 
 export type StepOutcome = 'sent' | 'skipped' | 'failed' | 'waited' | 'then' | 'else' | 'variant' | 'task_created' | 'task_completed' | 'updated' | 'goto' | 'ended';
@@ -96,46 +102,69 @@ const liveStatuses = ['active', 'paused'] as const;
 export function createSequenceRunActivities({ prisma }: Pick<ActivityDeps, 'prisma'>) {
   const { createFollowUpTask } = createTaskActivities({ prisma });
 
+  /** A published version compiled, with each message step's pinned template version. */
+  async function loadVersion(sequenceId: string, version: number): Promise<Pick<LoadedEnrollment, 'program' | 'settings'>> {
+    const row = await prisma.sequenceVersion.findUniqueOrThrow({ where: { sequenceId_version: { sequenceId, version } }, select: { definition: true, templatePins: true } });
+    const definition = SequenceDefinitionSchema.safeParse(row.definition);
+    const pins = TemplatePinsSchema.safeParse(row.templatePins);
+    if (!definition.success || !pins.success) throw ApplicationFailure.nonRetryable(`Sequence ${sequenceId} v${version} is not a valid definition`, 'InvalidSequenceDefinition');
+    let program: SequenceProgram;
+    try {
+      program = compileSequence(definition.data.steps, {
+        templateVersion: (channel, template) => {
+          const pin = pinnedTemplate(pins.data, channel, template);
+          return typeof pin === 'number' ? pin : undefined;
+        },
+      });
+    } catch (error) {
+      // Publish validation refuses such definitions; one that slipped through fails for good, not on every retry.
+      if (error instanceof SequenceProgramError) throw ApplicationFailure.nonRetryable(error.message, 'InvalidSequenceDefinition');
+      throw error;
+    }
+    const { exitOn, exitLifecycleStage, convertedOn, sendWindow, limits } = definition.data.settings;
+    return { program, settings: { exitOn, exitLifecycleStage, convertedOn, sendWindow, limits } };
+  }
+
   return {
     /** The enrollment and its pinned version, compiled. Sets the first step as current on a fresh enrollment. */
     async loadEnrollment({ enrollmentId }: { enrollmentId: string }): Promise<LoadedEnrollment> {
       const enrollment = await prisma.enrollment.findUnique({ where: { id: enrollmentId } });
       if (!enrollment) throw ApplicationFailure.nonRetryable(`Enrollment ${enrollmentId} does not exist`, 'EnrollmentNotFound');
-      const version = await prisma.sequenceVersion.findUniqueOrThrow({
-        where: { sequenceId_version: { sequenceId: enrollment.sequenceId, version: enrollment.version } },
-        select: { definition: true, templatePins: true },
-      });
-      const definition = SequenceDefinitionSchema.safeParse(version.definition);
-      const pins = TemplatePinsSchema.safeParse(version.templatePins);
-      if (!definition.success || !pins.success) {
-        throw ApplicationFailure.nonRetryable(`Sequence ${enrollment.sequenceId} v${enrollment.version} is not a valid definition`, 'InvalidSequenceDefinition');
-      }
-      let program: SequenceProgram;
-      try {
-        program = compileSequence(definition.data.steps, {
-          templateVersion: (channel, template) => {
-            const pin = pinnedTemplate(pins.data, channel, template);
-            return typeof pin === 'number' ? pin : undefined;
-          },
-        });
-      } catch (error) {
-        // Publish validation refuses such definitions; one that slipped through fails for good, not on every retry.
-        if (error instanceof SequenceProgramError) throw ApplicationFailure.nonRetryable(error.message, 'InvalidSequenceDefinition');
-        throw error;
-      }
+      const { program, settings } = await loadVersion(enrollment.sequenceId, enrollment.version);
       if (enrollment.currentStepKey === null && enrollment.status === 'active') {
         await prisma.enrollment.updateMany({ where: { id: enrollmentId, currentStepKey: null, status: 'active' }, data: { currentStepKey: stepKeyAt(program, 0) } });
       }
-      const { exitOn, exitLifecycleStage, convertedOn, sendWindow, limits } = definition.data.settings;
       return {
         status: enrollment.status,
         sequenceId: enrollment.sequenceId,
         version: enrollment.version,
         contactId: enrollment.contactId,
         program,
-        settings: { exitOn, exitLifecycleStage, convertedOn, sendWindow, limits },
+        settings,
         variants: enrollment.variants as Record<string, string>,
       };
+    },
+
+    /**
+     * Moves a live enrollment to the migration's version (the row first, so a run that continues
+     * as new loads the new one) and answers with that version compiled and the step mapping.
+     * `fromVersion` is the version the workflow runs, or will run once an earlier migration it
+     * has not applied yet lands: a retry finds the row already moved and answers the same.
+     */
+    async migrateEnrollment({ enrollmentId, migrationId, fromVersion }: { enrollmentId: string; migrationId: string; fromVersion: number }): Promise<MigratedVersion> {
+      const migration = await prisma.sequenceMigration.findUniqueOrThrow({ where: { id: migrationId } });
+      if (migration.fromVersion !== fromVersion) {
+        throw ApplicationFailure.nonRetryable(`The enrollment runs v${fromVersion}; migration ${migrationId} moves v${migration.fromVersion}`, 'VersionMismatch');
+      }
+      const mapping = migration.mapping as StepMapping;
+      const enrollment = await prisma.enrollment.findUniqueOrThrow({ where: { id: enrollmentId }, select: { version: true, currentStepKey: true } });
+      if (enrollment.version === migration.fromVersion) {
+        await prisma.enrollment.updateMany({
+          where: { id: enrollmentId, status: { in: [...liveStatuses] }, version: migration.fromVersion },
+          data: { version: migration.toVersion, migrationId, currentStepKey: enrollment.currentStepKey === null ? null : (mapping[enrollment.currentStepKey] ?? null) },
+        });
+      }
+      return { version: migration.toVersion, ...(await loadVersion(migration.sequenceId, migration.toVersion)), mapping };
     },
 
     /** The step's row, once per visit, and the enrollment's new position. */

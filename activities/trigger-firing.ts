@@ -1,3 +1,4 @@
+import { entryIdleLimit } from '../domain/deal-idle';
 import type { TriggerAction, TriggerDefinition, TriggerEvent } from '../domain/schemas/trigger';
 import { triggerFires } from '../domain/trigger-matching';
 import type { Prisma } from '../runtime/prisma';
@@ -23,8 +24,12 @@ export interface MatchedTrigger {
 export interface StageChangeMatch {
   /** Null when the deal no longer exists: nothing fires and the workflow ends. */
   deal: { status: 'open' | 'won' | 'lost' } | null;
-  /** `idleDeadline`: when the new stage's idle clock runs out, counted from the request's `idleFrom`. */
-  toStage: { idleLimitDays: number | null; isWon: boolean; isLost: boolean; idleDeadline: string | null };
+  /**
+   * `idleLimitDays`: the limit of this stage entry, a fired enter trigger's (`idleLimitTriggerId`)
+   * or the stage's own (domain/deal-idle.ts entryIdleLimit); `idleDeadline`: when it runs out,
+   * counted from the request's `idleFrom`.
+   */
+  toStage: { idleLimitDays: number | null; idleLimitTriggerId: string | null; isWon: boolean; isLost: boolean; idleDeadline: string | null };
   triggers: MatchedTrigger[];
 }
 
@@ -69,7 +74,9 @@ export function createTriggerFiringActivities(deps: ActivityDeps & MessagingDeps
     /**
      * The triggers this change fires: published, active, not archived, on the right stage edge,
      * with filters matching the deal as it is now. Also the facts the workflow needs next: the
-     * deal's status, and the new stage's idle limit, won/lost flags and idle deadline.
+     * deal's status, the new stage's won/lost flags, and the entry's idle limit (set by a fired
+     * enter trigger, else the stage's) and idle deadline. The workflow takes the limit from this
+     * result, so a replay sees the one chosen then, whatever the triggers say now.
      */
     async matchStageTriggers(request: { dealId: string; change: DealStageChanged; idleFrom: string }): Promise<StageChangeMatch> {
       const { change } = request;
@@ -77,10 +84,8 @@ export function createTriggerFiringActivities(deps: ActivityDeps & MessagingDeps
         loadDealContext(prisma, request.dealId),
         prisma.stage.findUnique({ where: { id: change.toStageId }, select: { idleLimitDays: true, isWon: true, isLost: true } }),
       ]);
-      const { idleLimitDays, isWon, isLost } = toStage ?? { idleLimitDays: null, isWon: false, isLost: false };
-      const idleDeadline = deal && idleLimitDays !== null && !isWon && !isLost ? idleDeadlineAt(request.idleFrom, idleLimitDays, deal.owner.timeZone) : null;
-      const stageFacts = { idleLimitDays, isWon, isLost, idleDeadline };
-      if (!deal) return { deal: null, toStage: stageFacts, triggers: [] };
+      const { idleLimitDays: stageLimitDays, isWon, isLost } = toStage ?? { idleLimitDays: null, isWon: false, isLost: false };
+      if (!deal) return { deal: null, toStage: { idleLimitDays: stageLimitDays, idleLimitTriggerId: null, isWon, isLost, idleDeadline: null }, triggers: [] };
       const stageIds = [change.toStageId, ...(change.fromStageId ? [change.fromStageId] : [])];
       const candidates = await prisma.$queryRaw<CandidateRow[]>`
         SELECT t.id AS trigger_id, t.name, v.version, v.definition
@@ -91,10 +96,14 @@ export function createTriggerFiringActivities(deps: ActivityDeps & MessagingDeps
          ORDER BY t.created_at, t.id`;
       const facts = { pipelineId: deal.pipelineId, amount: dealAmount(deal), ownerId: deal.ownerId, contactLifecycleStage: contactLifecycleOf(deal) };
       // Stored definitions were validated, defaults included, when they were saved.
-      const triggers = candidates
-        .filter((row) => triggerFires(row.definition, change, facts))
-        .map((row) => ({ triggerId: row.trigger_id, name: row.name, version: row.version, event: row.definition.event, actions: row.definition.actions }));
-      return { deal: { status: deal.status }, toStage: stageFacts, triggers };
+      const fired = candidates.filter((row) => triggerFires(row.definition, change, facts));
+      const limit = entryIdleLimit(stageLimitDays, fired.map((row) => ({ triggerId: row.trigger_id, event: row.definition.event, idleLimitDays: row.definition.idleLimitDays })));
+      const idleDeadline = limit.idleLimitDays !== null && !isWon && !isLost ? idleDeadlineAt(request.idleFrom, limit.idleLimitDays, deal.owner.timeZone) : null;
+      return {
+        deal: { status: deal.status },
+        toStage: { idleLimitDays: limit.idleLimitDays, idleLimitTriggerId: limit.triggerId, isWon, isLost, idleDeadline },
+        triggers: fired.map((row) => ({ triggerId: row.trigger_id, name: row.name, version: row.version, event: row.definition.event, actions: row.definition.actions })),
+      };
     },
 
     /** One action, at most once per (trigger, stage change, action index). */

@@ -1,7 +1,10 @@
+import type { TriggerEvent } from './schemas/trigger';
+
 /**
  * The idle-deal escalation ladder, as rules without I/O (the deal workflow and its activities
- * apply them). A deal is idle when nothing meaningful happened on it for its stage's idle limit,
- * counted in business days in the owner's time zone:
+ * apply them). A deal is idle when nothing meaningful happened on it for its idle limit (the
+ * stage's, or one that an enter trigger set for this stage entry: entryIdleLimit), counted in
+ * business days in the owner's time zone:
  *
  *   level 0 --limit--> level 1: a task for the owner ("Deal idle for N days in Proposal") and an
  *                               email to the owner
@@ -25,6 +28,25 @@ export const touchClockSkewMs = 5 * 60_000;
 export function touchRestartsClock(touchAt: string, periodStart: string, nowMs: number): boolean {
   const at = Date.parse(touchAt);
   return Number.isFinite(at) && at > Date.parse(periodStart) && at <= nowMs + touchClockSkewMs;
+}
+
+/** The idle limit a stage entry runs on, and the trigger that set it (null: the stage's own). */
+export interface EntryIdleLimit {
+  idleLimitDays: number | null;
+  triggerId: string | null;
+}
+
+/**
+ * The idle limit of a stage entry: the shortest `idleLimitDays` of the enter triggers the entry
+ * fired (the strictest rule wins; on a tie the first in firing order), else the stage's. A
+ * trigger's limit replaces the stage's, so it may also be the longer one.
+ */
+export function entryIdleLimit(stageLimitDays: number | null, fired: ReadonlyArray<{ triggerId: string; event: TriggerEvent; idleLimitDays?: number | undefined }>): EntryIdleLimit {
+  let chosen: { triggerId: string; idleLimitDays: number } | null = null;
+  for (const { triggerId, event, idleLimitDays } of fired) {
+    if (event === 'enter' && idleLimitDays !== undefined && (chosen === null || idleLimitDays < chosen.idleLimitDays)) chosen = { triggerId, idleLimitDays };
+  }
+  return chosen ?? { idleLimitDays: stageLimitDays, triggerId: null };
 }
 
 /** The later of two ISO instants. */

@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import type { FieldError } from './errors';
 import { CustomFieldValueSchema, IdSchema, LifecycleStageSchema, TimeZoneSchema } from './schemas/common';
-import type { TriggerAction, TriggerDefinition } from './schemas/trigger';
+import type { TriggerAction, TriggerDefinition, TriggerEvent } from './schemas/trigger';
 
 /**
  * The checks of a trigger definition that are more than its shape: which fields an
- * `update_field` action may write and with what values, where a webhook may post, and what a
- * definition refers to (stages, users, sequences, templates, template texts) so the service can
- * check that each exists. Pure: the existence checks themselves need the database.
+ * `update_field` action may write and with what values, where a webhook may post, which
+ * triggers may set an idle limit, and what a definition refers to (stages, users, sequences,
+ * templates, template texts) so the service can check that each exists. Pure: the existence
+ * checks themselves need the database.
  */
 
 /** The deal fields a trigger may set, each with the values it accepts. */
@@ -55,6 +56,19 @@ export function updateFieldProblems(action: { target: UpdateTarget; field: strin
   const parsed = schema.safeParse(action.value);
   if (parsed.success) return [];
   return [{ field: 'value', message: `${action.field}: ${parsed.error.issues[0]?.message ?? 'is not valid'}` }];
+}
+
+/**
+ * Problems of a definition's idle limit and action count. Only an enter trigger sets an idle
+ * limit: it is the idle clock of the stage entry the trigger fires on, and a leave trigger fires
+ * as the deal goes to another stage. An idle limit is reason enough for a trigger ("big deals in
+ * Proposal go idle after 3 days"), so such a trigger needs no action; any other needs one.
+ */
+export function idleLimitProblems(definition: { event: TriggerEvent; idleLimitDays?: number | undefined; actions: readonly unknown[] }): FieldError[] {
+  if (definition.idleLimitDays === undefined) {
+    return definition.actions.length === 0 ? [{ field: 'actions', message: 'must have at least one action, unless the trigger sets idleLimitDays' }] : [];
+  }
+  return definition.event === 'enter' ? [] : [{ field: 'idleLimitDays', message: 'is only for enter triggers: it sets the idle limit of the stage the deal enters' }];
 }
 
 export interface WebhookPolicy {

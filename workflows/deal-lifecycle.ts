@@ -70,11 +70,13 @@ const idleNotificationTemplate = 'deal-idle';
  *
  * - Stage changes (signal `dealStageChanged`, one per recorded DealStageChange) fire the
  *   matching stage-move triggers, each action once (activities/trigger-firing.ts), then start
- *   the new stage's idle clock. A change into a won or lost stage ends the workflow after its
- *   triggers have run.
- * - The idle ladder (domain/deal-idle.ts): after the stage's idle limit in business days
+ *   the new stage's idle clock, on the stage's idle limit or the one a fired enter trigger set
+ *   (chosen by the matching activity, kept in the state for the whole entry). A change into a
+ *   won or lost stage ends the workflow after its triggers have run.
+ * - The idle ladder (domain/deal-idle.ts): after the entry's idle limit in business days
  *   without a touch, a task and an email for the owner; after another such period, a task for
- *   the owner's manager and the deal flagged rotting. A touch (signal `dealTouched`) restarts it.
+ *   the owner's manager and the deal flagged rotting. A touch (signal `dealTouched`) restarts it
+ *   on the same limit.
  */
 export async function dealLifecycle({ dealId, state: carried }: DealLifecycleInput): Promise<void> {
   const run: Run = {
@@ -89,6 +91,7 @@ export async function dealLifecycle({ dealId, state: carried }: DealLifecycleInp
       stageEntryId: null,
       stageEnteredAt: new Date().toISOString(),
       idleLimitDays: null,
+      idleLimitTriggerId: null,
       idleRound: 0,
       rotting: false,
       pendingStageChanges: [],
@@ -185,6 +188,8 @@ async function handleStageChange(run: Run, change: DealStageChanged): Promise<St
     stageEnteredAt: change.at,
     lastTouchAt,
     idleLimitDays: match.toStage.idleLimitDays,
+    // Results recorded before trigger idle limits have no trigger id: the stage's limit.
+    idleLimitTriggerId: match.toStage.idleLimitTriggerId ?? null,
     idleDeadline: match.toStage.idleDeadline,
     escalationLevel: 0,
     idleRound: 0,

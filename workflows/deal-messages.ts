@@ -42,8 +42,13 @@ export interface DealWorkflowState {
   /** The DealStageChange that entered the current stage; null for the stage the deal was created in. */
   stageEntryId: string | null;
   stageEnteredAt: string;
-  /** The current stage's idle limit in business days; null: never idle. */
+  /** The idle limit of the current stage entry in business days (the stage's, or an enter trigger's); null: never idle. */
   idleLimitDays: number | null;
+  /**
+   * The enter trigger whose `idleLimitDays` set the limit; null: the stage's own. Undefined in
+   * state carried from a run before trigger idle limits, until the next stage change.
+   */
+  idleLimitTriggerId?: string | null;
   /** How often a touch restarted the ladder in this stage entry (part of the idle tasks' keys). */
   idleRound: number;
   rotting: boolean;

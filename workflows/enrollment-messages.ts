@@ -34,6 +34,14 @@ export interface ContactMerged {
   keep: boolean;
 }
 
+/** Move to `toVersion` by the step mapping of SequenceMigration `migrationId` (domain/sequence-migration.ts). */
+export interface MigrateRequest {
+  migrationId: string;
+  /** The version the enrollment must be on (or about to be on) for the mapping to apply. */
+  fromVersion: number;
+  toVersion: number;
+}
+
 export interface EnrollmentStepRecord {
   stepKey: string;
   outcome: string;
@@ -57,6 +65,11 @@ export const taskCompletedSignal = defineSignal<[{ taskId: string }]>('taskCompl
 export const contactMergedSignal = defineSignal<[ContactMerged]>('contactMerged');
 export const pauseUpdate = defineUpdate<EnrollmentProgress, [{ byUserId: string | null }]>('pause');
 export const resumeUpdate = defineUpdate<EnrollmentProgress, [{ byUserId: string | null }]>('resume');
+/**
+ * The step under way finishes on the version it started on; the enrollment then goes on at the
+ * new version's step the mapping names. Rejected when the enrollment ended or runs another version.
+ */
+export const migrateUpdate = defineUpdate<EnrollmentProgress, [MigrateRequest]>('migrate');
 export const progressQuery = defineQuery<EnrollmentProgress>('progress');
 
 export const sequenceEnrollmentWorkflowType = 'sequenceEnrollment';

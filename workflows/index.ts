@@ -2,6 +2,7 @@
 export { contactLifecycle } from './contact-lifecycle';
 export { bulkEnrollment } from './bulk-enrollment';
 export { sequenceEnrollment } from './sequence-enrollment';
+export { sequenceMigration } from './sequence-migration';
 export { duplicateAudit } from './duplicate-audit';
 export { overdueDigest } from './overdue-digest';
 export { dealLifecycle } from './deal-lifecycle';

@@ -10,14 +10,16 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { LoadedEnrollment, StepOutcome } from '../activities/sequence-run';
+import type { LoadedEnrollment, MigratedVersion, StepOutcome } from '../activities/sequence-run';
 import { exitReasonFor } from '../domain/enrollment-exits';
+import { composeMappings } from '../domain/sequence-migration';
 import type { StopReason } from '../domain/schemas/sequence';
 import { asLocal, quickStepOptions, sendOptions, templateFailureTypes } from './activity-options';
 import { stepKeyAt, type Instruction, type MessageInstruction } from '../domain/sequence-program';
 import {
   contactMergedSignal,
   enrollmentEventSignal,
+  migrateUpdate,
   pauseUpdate,
   progressQuery,
   resumeUpdate,
@@ -65,6 +67,8 @@ interface Run {
   stop: Stop | null;
   finished: boolean;
   waitingUntil: string | null;
+  /** A migration accepted but not applied yet: it applies between steps. */
+  migration: MigratedVersion | null;
 }
 
 const stepsPerRun = 100;
@@ -118,6 +122,7 @@ export async function sequenceEnrollment(input: SequenceEnrollmentRunInput): Pro
     stop: null,
     finished: false,
     waitingUntil: null,
+    migration: null,
   };
   current = run;
   const requestStop = (reason: StopReason, detail: string | null): void => {
@@ -127,7 +132,7 @@ export async function sequenceEnrollment(input: SequenceEnrollmentRunInput): Pro
   setHandler(enrollmentEventSignal, (event) => {
     if (run.state.handledEventIds.includes(event.eventId)) return;
     run.state.handledEventIds = [...run.state.handledEventIds, event.eventId].slice(-idsKept);
-    const reason = exitReasonFor(event, loaded.settings);
+    const reason = exitReasonFor(event, run.loaded.settings);
     if (reason) requestStop(reason, null);
   });
   setHandler(unenrollSignal, ({ reason }) => requestStop('unenrolled', reason));
@@ -148,27 +153,48 @@ export async function sequenceEnrollment(input: SequenceEnrollmentRunInput): Pro
     return progressOf(run);
   };
   // Who paused or resumed is the API's audit log entry; the workflow only needs the decision.
-  const rejectWhenEnded = (_request: { byUserId: string | null }): void => {
+  const rejectWhenEnded = (): void => {
     if (run.stop) throw ApplicationFailure.nonRetryable(`The enrollment has ended (${run.stop.reason}).`, 'EnrollmentEnded');
   };
-  setHandler(pauseUpdate, (_request) => setPaused(true), { validator: rejectWhenEnded });
-  setHandler(resumeUpdate, (_request) => setPaused(false), { validator: rejectWhenEnded });
+  setHandler(pauseUpdate, (_request) => setPaused(true), { validator: (_request) => rejectWhenEnded() });
+  setHandler(resumeUpdate, (_request) => setPaused(false), { validator: (_request) => rejectWhenEnded() });
+  setHandler(
+    migrateUpdate,
+    async ({ migrationId, fromVersion }) => {
+      const target = await quick.migrateEnrollment({ enrollmentId, migrationId, fromVersion });
+      const pending = run.migration;
+      run.migration = pending ? { ...target, mapping: composeMappings(pending.mapping, target.mapping) } : target;
+      return progressOf(run);
+    },
+    {
+      validator: ({ fromVersion, toVersion }) => {
+        rejectWhenEnded();
+        const runs = run.migration?.version ?? run.loaded.version;
+        if (runs === toVersion) throw ApplicationFailure.nonRetryable(`The enrollment already runs v${toVersion}.`, 'AlreadyMigrated');
+        if (runs !== fromVersion) throw ApplicationFailure.nonRetryable(`The enrollment runs v${runs}, not v${fromVersion}.`, 'VersionMismatch');
+      },
+    },
+  );
 
-  const { instructions } = loaded.program;
   const limit = input.continueAsNewAfterSteps ?? stepsPerRun;
   let executed = 0;
   while (!run.stop) {
-    if (run.state.pc >= instructions.length) {
+    applyMigration(run);
+    if (run.state.pc >= run.loaded.program.instructions.length) {
       requestStop('completed', null);
       break;
     }
     if (executed >= limit || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       if (run.stop) break;
+      // The next run loads the enrollment's version from its row, which a migration has already moved.
+      if (run.migration) continue;
       await continueAsNew<typeof sequenceEnrollment>({ enrollmentId, carried: run.state, ...(input.continueAsNewAfterSteps ? { continueAsNewAfterSteps: input.continueAsNewAfterSteps } : {}) });
     }
     if (!(await unlessPaused(run))) break;
-    const instruction = instructions[run.state.pc]!;
+    // A migration accepted during a pause applies before the next step.
+    if (run.migration) continue;
+    const instruction = run.loaded.program.instructions[run.state.pc]!;
     const next = await execute(run, instruction);
     if (next === null) break;
     run.state.pc = next;
@@ -181,11 +207,24 @@ export async function sequenceEnrollment(input: SequenceEnrollmentRunInput): Pro
     status: stop.reason === 'completed' ? 'completed' : 'exited',
     stopReason: stop.reason,
     stopDetail: stop.detail,
-    converted: loaded.settings.convertedOn.includes(stop.reason),
+    converted: run.loaded.settings.convertedOn.includes(stop.reason),
     at: new Date().toISOString(),
   });
   run.finished = true;
   await condition(allHandlersFinished);
+}
+
+/**
+ * Switches to a migrated version between steps: the position moves to the new version's step
+ * the mapping names for the step the enrollment was about to run (at the end, it stays at the end).
+ */
+function applyMigration(run: Run): void {
+  const migration = run.migration;
+  if (!migration) return;
+  run.migration = null;
+  const key = stepKeyAt(run.loaded.program, run.state.pc);
+  run.loaded = { ...run.loaded, version: migration.version, program: migration.program, settings: migration.settings };
+  run.state.pc = key === null ? migration.program.instructions.length : migration.program.keyIndex[migration.mapping[key]!]!;
 }
 
 /** Runs one instruction; the next pc, or null when the enrollment stops (run.stop says why). */

@@ -11,6 +11,10 @@ import {
   EnrollmentListQuerySchema,
   EnrollmentPageSchema,
   EnrollmentSchema,
+  SequenceMigrationCreateSchema,
+  SequenceMigrationListSchema,
+  SequenceMigrationPreviewSchema,
+  SequenceMigrationSchema,
   UnenrollSchema,
 } from '../../domain/schemas/enrollment';
 import { SequenceParamsSchema } from '../../domain/schemas/sequence-views';
@@ -25,10 +29,12 @@ import {
   getEnrollment,
   listBulkEnrollments,
   listEnrollments,
+  setEnrollmentPaused,
   startBulkEnrollment,
   unenroll,
   type EnrollmentServiceDeps,
 } from '../services/enrollments';
+import { getSequenceMigration, listSequenceMigrations, startSequenceMigration } from '../services/sequence-migrations';
 import { parseBody, parseParams, parseQuery } from '../validate';
 import { sequenceReaders, sequenceWriters } from './sequences';
 
@@ -61,6 +67,33 @@ export function registerEnrollmentDocs(registry: OpenAPIRegistry): void {
     description: 'The reason comes in the body (`{"reason": "..."}`) or as `?reason=`. Answers 202: the workflow records the stop a moment later. 409 when the enrollment already ended.',
     request: { params: IdParamsSchema, query: UnenrollQuerySchema, body: { ...body(UnenrollSchema), required: false } },
     responses: { 202: jsonBody('Unenrolling', EnrollmentSchema), ...problemResponses(400, 401, 403, 404, 409, 415, 422) },
+  });
+  for (const action of ['pause', 'resume'] as const) {
+    registry.registerPath({
+      method: 'post', path: `/v1/enrollments/{id}/${action}`, tags,
+      summary: action === 'pause' ? 'Pause: the enrollment runs no step until resumed (its waits keep counting)' : 'Resume a paused enrollment: a wait that ended meanwhile goes on at once',
+      description: `The workflow applies it before answering, so the answer shows the new status. ${action === 'pause' ? 'Pausing a paused' : 'Resuming an active'} enrollment changes nothing. 409 when the enrollment ended or its workflow is not running.`,
+      request: { params: IdParamsSchema },
+      responses: { 200: jsonBody('The enrollment', EnrollmentDetailSchema), ...problemResponses(400, 401, 403, 404, 409) },
+    });
+  }
+  const migrationTags = ['Sequence migrations'];
+  registry.registerPath({
+    method: 'post', path: '/v1/sequences/{id}/migrations', tags: migrationTags, summary: 'Move running enrollments to another published version, by step key',
+    description:
+      'Publishing never changes a running enrollment; this does, explicitly. Every step key of `fromVersion` must have a place in `toVersion`: the same key, or the step `stepMap` names (422 lists each key without one as `stepMap/<key>`). Each enrollment finishes the step it is in (a wait keeps its timer, a send completes) on its old version and goes on at the mapped step of the new one; visit counts carry over, so nothing is sent twice. With `dryRun` the answer (200) is the mapping and the live enrollments per current step, and nothing changes. Otherwise the job (202) runs as workflow `migrate-enrollments:{id}`: resumable after a crash, counters exact. 409 while another migration of the sequence runs.',
+    request: { params: SequenceParamsSchema, body: body(SequenceMigrationCreateSchema) },
+    responses: { 200: jsonBody('Dry run: what would move', SequenceMigrationPreviewSchema), 202: jsonBody('Started', SequenceMigrationSchema), ...problemResponses(400, 401, 403, 404, 409, 415, 422) },
+  });
+  registry.registerPath({
+    method: 'get', path: '/v1/sequences/{id}/migrations', tags: migrationTags, summary: 'The sequence\'s migrations, newest first (latest 100)',
+    request: { params: SequenceParamsSchema },
+    responses: { 200: jsonBody('The jobs', SequenceMigrationListSchema), ...problemResponses(400, 401, 403, 404) },
+  });
+  registry.registerPath({
+    method: 'get', path: '/v1/sequence-migrations/{id}', tags: migrationTags, summary: 'A migration\'s progress',
+    request: { params: IdParamsSchema },
+    responses: { 200: jsonBody('The job', SequenceMigrationSchema), ...problemResponses(400, 401, 403, 404) },
   });
   const bulkTags = ['Bulk enrollments'];
   registry.registerPath({
@@ -118,6 +151,30 @@ export function enrollmentsRouter(deps: ApiDeps): Router {
     const fromQuery = parseQuery(UnenrollQuerySchema, req).reason;
     const { reason } = fromQuery !== undefined && req.body === undefined ? { reason: fromQuery } : parseBody(UnenrollSchema, req);
     res.status(202).json(await unenroll(service, id, reason, req.principal!));
+  });
+
+  for (const action of ['pause', 'resume'] as const) {
+    router.post(`/enrollments/:id/${action}`, requireRole(...sequenceWriters), async (req, res) => {
+      const { id } = parseParams(IdParamsSchema, req);
+      res.json(await setEnrollmentPaused(service, id, action === 'pause', req.principal!));
+    });
+  }
+
+  router.post('/sequences/:id/migrations', requireRole(...sequenceWriters), async (req, res) => {
+    const { id } = parseParams(SequenceParamsSchema, req);
+    const started = await startSequenceMigration(service, id, parseBody(SequenceMigrationCreateSchema, req), req.principal!);
+    if ('preview' in started) res.json(started.preview);
+    else res.status(202).location(`/v1/sequence-migrations/${started.job.id}`).json(started.job);
+  });
+
+  router.get('/sequences/:id/migrations', requireRole(...sequenceReaders), async (req, res) => {
+    const { id } = parseParams(SequenceParamsSchema, req);
+    res.json({ data: await listSequenceMigrations(prisma, id) });
+  });
+
+  router.get('/sequence-migrations/:id', requireRole(...sequenceReaders), async (req, res) => {
+    const { id } = parseParams(IdParamsSchema, req);
+    res.json(await getSequenceMigration(prisma, id));
   });
 
   router.post('/sequences/:id/bulk-enrollments', requireRole(...sequenceWriters), async (req, res) => {

@@ -48,6 +48,7 @@ export const triggerWriters = ['admin', 'sales_ops'] as const;
 
 const definitionNote = [
   'A trigger fires when a deal enters (`event: enter`) or leaves (`event: leave`) the stage `stageId` and every filter given matches; its actions then run in order, each exactly once per stage change, inside the deal\'s workflow. Actions: `create_task`, `send_email` (to the deal\'s contact), `notify_owner` (email to the owner), `enroll_in_sequence`, `update_field`, `webhook` (JSON, HMAC-signed, retried).',
+  'An `enter` trigger may set `idleLimitDays` (business days, 1-365): a deal it fires for then goes idle after that many business days in the stage instead of the stage\'s limit, touches restart the clock on it, and when several matching triggers set one the shortest applies. Such a trigger needs no actions; any other needs at least one.',
   'Every save checks the shape and the Handlebars texts (task title and description, webhook body strings; variables in TriggerTextContext) and answers 422 listing each bad field, e.g. `{"field":"definition/actions/2/assignee/userId","message":"must be a UUID"}` or `{"field":"definition/actions/0/title","message":"line 1, column 12: ..."}`.',
   'Publishing also checks that every stage, pipeline, user, sequence and email template named exists (422 for each that does not). A published version never changes; a PUT saves a new version.',
 ].join('\n\n');

@@ -1,4 +1,4 @@
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { enrollContact, loadEnrollmentTarget, PreviousRunOpenError, type EnrollDeps } from '../../activities/enrollments';
 import { segmentWhere } from '../../activities/segments';
 import { ConflictError, NotFoundError } from '../../domain/errors';
@@ -7,7 +7,7 @@ import type { BulkEnrollmentView, EnrollmentView } from '../../domain/schemas/en
 import type { StopReason } from '../../domain/schemas/sequence';
 import { Prisma, type PrismaClient } from '../../runtime/prisma';
 import type { bulkEnrollment } from '../../workflows/bulk-enrollment';
-import { bulkEnrollmentWorkflowType, progressQuery, unenrollSignal, type EnrollmentProgress } from '../../workflows/enrollment-messages';
+import { bulkEnrollmentWorkflowType, pauseUpdate, progressQuery, resumeUpdate, unenrollSignal, type EnrollmentProgress } from '../../workflows/enrollment-messages';
 import { bulkEnrollmentWorkflowId } from '../../workflows/workflow-ids';
 import { HttpProblem } from '../problem';
 import type { Cursor } from '../pagination';
@@ -128,6 +128,31 @@ export async function unenroll(deps: Pick<EnrollDeps, 'prisma' | 'temporal'>, id
     data: { status: 'exited', activeKey: null, stopReason, stopDetail: reason, endedAt: new Date() },
   });
   return toEnrollmentView(await deps.prisma.enrollment.findUniqueOrThrow({ where: { id } }));
+}
+
+/**
+ * Pauses or resumes through the workflow's update, which writes the status before it answers:
+ * a paused enrollment runs no step (its timers keep counting) until it is resumed. Pausing a
+ * paused enrollment changes nothing. 409 when it ended or its workflow is not running.
+ */
+export async function setEnrollmentPaused(deps: Pick<EnrollDeps, 'prisma' | 'temporal'>, id: string, paused: boolean, principal: Principal) {
+  const row = await deps.prisma.enrollment.findUnique({ where: { id } });
+  if (!row) throw new NotFoundError('Enrollment', id);
+  const ended = () => new ConflictError(`The enrollment already ended (${row.status}${row.stopReason ? `, ${row.stopReason}` : ''}).`);
+  if (!(liveStatuses as readonly string[]).includes(row.status)) throw ended();
+  try {
+    await deps.temporal.workflow.getHandle(row.workflowId).executeUpdate(paused ? pauseUpdate : resumeUpdate, { args: [{ byUserId: principal.userId }] });
+  } catch (error) {
+    if (error instanceof WorkflowUpdateFailedError) throw ended();
+    if (error instanceof WorkflowNotFoundError) throw new ConflictError('The enrollment\'s workflow is not running; unenroll it instead.');
+    throw error;
+  }
+  if (row.status !== (paused ? 'paused' : 'active')) {
+    await deps.prisma.auditLog.create({
+      data: { actorType: 'api_key', actorId: principal.apiKeyId, action: paused ? 'enrollment.paused' : 'enrollment.resumed', entityType: 'enrollment', entityId: id, before: { status: row.status }, after: { status: paused ? 'paused' : 'active' } },
+    });
+  }
+  return getEnrollment(deps, id);
 }
 
 /**

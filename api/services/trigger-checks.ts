@@ -16,7 +16,8 @@ export function textProblems(definition: TriggerDefinition): FieldError[] {
 
 /**
  * What publishing checks on top: that every stage, pipeline, user, sequence and email template
- * the definition names exists and can be used, reported together with the text problems.
+ * the definition names exists and can be used (an idle limit only on an open stage), reported
+ * together with the text problems.
  */
 export async function publicationProblems(deps: { prisma: PrismaClient; renderer: TemplateRenderer }, definition: TriggerDefinition): Promise<FieldError[]> {
   const { prisma, renderer } = deps;
@@ -25,13 +26,16 @@ export async function publicationProblems(deps: { prisma: PrismaClient; renderer
   const at = (field: string) => `definition/${field}`;
 
   const [stages, pipelines, users, sequences] = await Promise.all([
-    prisma.stage.findMany({ where: { id: { in: refs.stages.map((ref) => ref.id) } }, select: { id: true, pipelineId: true } }),
+    prisma.stage.findMany({ where: { id: { in: refs.stages.map((ref) => ref.id) } }, select: { id: true, pipelineId: true, isWon: true, isLost: true } }),
     prisma.pipeline.findMany({ where: { id: { in: refs.pipelines.map((ref) => ref.id) } }, select: { id: true } }),
     prisma.user.findMany({ where: { id: { in: refs.users.map((ref) => ref.id) } }, select: { id: true, active: true } }),
     prisma.sequence.findMany({ where: { id: { in: refs.sequences.map((ref) => ref.id) } }, select: { id: true, archivedAt: true, publishedVersion: true } }),
   ]);
   for (const ref of refs.stages) {
-    if (!stages.some((stage) => stage.id === ref.id)) problems.push({ field: at(ref.field), message: 'is not an existing stage' });
+    const stage = stages.find((candidate) => candidate.id === ref.id);
+    if (!stage) problems.push({ field: at(ref.field), message: 'is not an existing stage' });
+    // As for a stage's own limit (domain/pipeline-rules.ts).
+    else if (definition.idleLimitDays !== undefined && (stage.isWon || stage.isLost)) problems.push({ field: at('idleLimitDays'), message: 'is for open stages: a won or lost deal does not idle' });
   }
   for (const ref of refs.pipelines) {
     const stage = stages.find((candidate) => candidate.id === definition.stageId);

@@ -14,6 +14,9 @@ export type UserRole = z.infer<typeof UserRoleSchema>;
 export const IdSchema = z.uuid({ error: 'must be a UUID' });
 export const IdParamsSchema = z.object({ id: IdSchema });
 
+/** Business days without a meaningful touch before a deal is idle (a stage's limit, or an enter trigger's). */
+export const IdleLimitDaysSchema = z.number().int().min(1).max(365);
+
 export const EmailSchema = z
   .string()
   .max(320)

@@ -92,3 +92,49 @@ export const BulkEnrollmentSchema = z
   .meta({ id: 'BulkEnrollment' });
 export type BulkEnrollmentView = z.infer<typeof BulkEnrollmentSchema>;
 export const BulkEnrollmentListSchema = z.object({ data: z.array(BulkEnrollmentSchema) }).meta({ id: 'BulkEnrollmentList' });
+
+export const SequenceMigrationCreateSchema = z
+  .strictObject({
+    fromVersion: z.number().int().min(1).meta({ description: 'The version whose running enrollments move.' }),
+    toVersion: z.number().int().min(1).optional().meta({ description: 'A published version; default: the sequence\'s published version.' }),
+    stepMap: z
+      .record(z.string().min(1).max(100), z.string().min(1).max(100))
+      .default({})
+      .meta({ description: 'Old step key -> the new version\'s step its enrollments continue at. Keys the new version still has map to themselves; every other key of `fromVersion` must be named here.' }),
+    dryRun: z.boolean().default(false).meta({ description: 'Check the mapping and count the enrollments per step that would move, changing nothing.' }),
+  })
+  .meta({ id: 'SequenceMigrationCreate' });
+
+export const sequenceMigrationStatuses = ['running', 'completed', 'failed'] as const;
+
+export const SequenceMigrationSchema = z
+  .object({
+    id: IdSchema,
+    sequenceId: IdSchema,
+    fromVersion: z.number().int(),
+    toVersion: z.number().int(),
+    mapping: z.record(z.string(), z.string()).meta({ description: 'Every step key of `fromVersion` -> the step of `toVersion` it continues at.' }),
+    status: z.enum(sequenceMigrationStatuses),
+    matched: z.number().int().meta({ description: 'Live enrollments on `fromVersion` when the job started.' }),
+    migrated: z.number().int(),
+    skipped: z.number().int().meta({ description: 'Enrollments that ended before the job reached them.' }),
+    failed: z.number().int().meta({ description: 'Enrollments whose workflow refused or could not be reached; they stay on `fromVersion`.' }),
+    workflowId: z.string(),
+    createdById: IdSchema.nullable(),
+    createdAt: z.string(),
+    finishedAt: z.string().nullable(),
+  })
+  .meta({ id: 'SequenceMigration' });
+export type SequenceMigrationView = z.infer<typeof SequenceMigrationSchema>;
+export const SequenceMigrationListSchema = z.object({ data: z.array(SequenceMigrationSchema) }).meta({ id: 'SequenceMigrationList' });
+
+export const SequenceMigrationPreviewSchema = z
+  .object({
+    fromVersion: z.number().int(),
+    toVersion: z.number().int(),
+    mapping: z.record(z.string(), z.string()),
+    matched: z.number().int(),
+    byStep: z.record(z.string(), z.number().int()).meta({ description: 'Live enrollments per current step key of `fromVersion` (`(start)` before their first step).' }),
+  })
+  .meta({ id: 'SequenceMigrationPreview' });
+export type SequenceMigrationPreview = z.infer<typeof SequenceMigrationPreviewSchema>;

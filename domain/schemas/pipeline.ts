@@ -1,20 +1,13 @@
 import { z } from 'zod';
 import { stageListProblems } from '../pipeline-rules';
-import { IdSchema } from './common';
+import { IdleLimitDaysSchema, IdSchema } from './common';
 
 const PipelineNameSchema = z.string().trim().min(1, 'must not be blank').max(100);
 
 const stageFields = {
   name: z.string().trim().min(1, 'must not be blank').max(60),
   probability: z.number().int().min(0).max(100).meta({ description: 'Win probability in percent; the forecast weights open deals by it.' }),
-  idleLimitDays: z
-    .number()
-    .int()
-    .min(1)
-    .max(365)
-    .nullable()
-    .default(null)
-    .meta({ description: 'Days without a meaningful touch before a deal in this stage is idle; null: never.' }),
+  idleLimitDays: IdleLimitDaysSchema.nullable().default(null).meta({ description: 'Days without a meaningful touch before a deal in this stage is idle; null: never.' }),
   isWon: z.boolean().default(false),
   isLost: z.boolean().default(false),
 };

@@ -1,14 +1,15 @@
 import { z } from 'zod';
-import { webhookUrlProblem, updateFieldProblems, type WebhookPolicy } from '../trigger-validation';
-import { CursorQuerySchema, CustomFieldValueSchema, IdSchema, LifecycleStageSchema, pageSchema } from './common';
+import { idleLimitProblems, webhookUrlProblem, updateFieldProblems, type WebhookPolicy } from '../trigger-validation';
+import { CursorQuerySchema, CustomFieldValueSchema, IdleLimitDaysSchema, IdSchema, LifecycleStageSchema, pageSchema } from './common';
 import { taskPriorities, taskTypes } from './task';
 import { DealTemplateVariablesSchema, TemplateContextSchema, TemplateKeySchema } from './template';
 
 /**
  * A stage-move trigger is data that sales ops write: when a deal enters or leaves a stage (and
  * passes the optional filters), its actions run in order, each exactly once per stage change,
- * inside the deal's workflow (workflows/deal-lifecycle.ts). Definitions are versioned like
- * sequences; a firing runs the version that was published when it matched.
+ * inside the deal's workflow (workflows/deal-lifecycle.ts). An enter trigger may also set the
+ * idle limit of the stage entry it fires on. Definitions are versioned like sequences; a firing
+ * runs the version that was published when it matched.
  */
 export const triggerEvents = ['enter', 'leave'] as const;
 export type TriggerEvent = (typeof triggerEvents)[number];
@@ -91,7 +92,18 @@ export function triggerDefinitionSchema(policy: WebhookPolicy = { httpAllowedHos
       event: z.enum(triggerEvents).meta({ description: '`enter`: the deal moved into `stageId`; `leave`: it moved out of it.' }),
       stageId: IdSchema,
       filters: TriggerFiltersSchema.default({}),
-      actions: z.array(z.discriminatedUnion('type', actionSchemas(policy))).min(1).max(20).meta({ description: 'Run in order; each runs once per stage change.' }),
+      idleLimitDays: IdleLimitDaysSchema.optional().meta({
+        description: '`enter` only: business days without a touch before a deal that entered the stage through this trigger is idle, instead of the stage\'s `idleLimitDays` (shorter or longer). When several matching triggers set one, the shortest applies.',
+        example: 3,
+      }),
+      actions: z
+        .array(z.discriminatedUnion('type', actionSchemas(policy)))
+        .max(20)
+        .default([])
+        .meta({ description: 'Run in order; each runs once per stage change. At least one, unless the trigger sets `idleLimitDays`.' }),
+    })
+    .superRefine((definition, ctx) => {
+      for (const problem of idleLimitProblems(definition)) ctx.addIssue({ code: 'custom', path: [problem.field], message: problem.message });
     })
     .meta({ id: 'TriggerDefinition' });
 }

@@ -150,6 +150,51 @@ describe('idle-deal escalation on the time-skipping server', () => {
     expect(await db.prisma.task.count({ where: { dealId: deal.id } })).toBe(0);
     expect(await db.prisma.deal.findUniqueOrThrow({ where: { id: deal.id } })).toMatchObject({ status: 'won', rotting: false });
   }, 60_000);
+
+  it('runs a stage entry on the idle limit of a matching enter trigger instead of the stage\'s, touches included', async () => {
+    const [, maria] = await users();
+    const bigDeals = await createPublishedTrigger(db.prisma, {
+      event: 'enter',
+      stageId: await stageId(db.prisma, 'Negotiation'),
+      filters: { amount: { min: 50_000 } },
+      idleLimitDays: 3,
+    }, 'big deals in Negotiation go idle after 3 days');
+    const big = await createDeal(db.prisma, { stage: 'Proposal', at: await now(), name: 'Big one', amount: 80_000 });
+    const small = await createDeal(db.prisma, { stage: 'Proposal', at: await now(), name: 'Small one', amount: 8_000 });
+    const [bigHandle, smallHandle] = await Promise.all([startDealWorkflow(big.id), startDealWorkflow(small.id)]);
+
+    // Negotiation's own limit is 10 business days; the trigger's amount range leaves the small deal on it.
+    const movedAt = await now();
+    const toBig = await recordStageChange(db.prisma, big.id, 'Negotiation', movedAt);
+    const toSmall = await recordStageChange(db.prisma, small.id, 'Negotiation', movedAt);
+    await Promise.all([bigHandle.signal(dealStageChangedSignal, toBig), smallHandle.signal(dealStageChangedSignal, toSmall)]);
+    const bigEntry = await eventually(() => bigHandle.query(dealStateQuery), (state) => state.stageEntryId === toBig.stageChangeId);
+    expect(bigEntry).toMatchObject({ idleLimitDays: 3, idleLimitTriggerId: bigDeals.id, idleDeadline: addBusinessDays(movedAt, 3, 'Europe/Berlin').toISOString() });
+    const smallEntry = await eventually(() => smallHandle.query(dealStateQuery), (state) => state.stageEntryId === toSmall.stageChangeId);
+    expect(smallEntry).toMatchObject({ idleLimitDays: 10, idleLimitTriggerId: null, idleDeadline: addBusinessDays(movedAt, 10, 'Europe/Berlin').toISOString() });
+
+    await skipTo(bigEntry.idleDeadline!);
+    await eventually(() => bigHandle.query(dealStateQuery), (state) => state.escalationLevel === 1);
+    expect(await db.prisma.task.findMany({ where: { dealId: big.id } })).toMatchObject([{ title: 'Deal idle for 3 days in Negotiation' }]);
+    expect(await db.prisma.task.count({ where: { dealId: small.id } })).toBe(0);
+
+    // A touch restarts the ladder on the trigger's limit, not the stage's.
+    const touchAt = (await now()).toISOString();
+    await bigHandle.signal(dealTouchedSignal, { sourceId: 'big-one-call', kind: 'activity', at: touchAt });
+    const reset = await eventually(() => bigHandle.query(dealStateQuery), (state) => state.idleRound === 1);
+    expect(reset).toMatchObject({ escalationLevel: 0, idleLimitDays: 3, idleDeadline: addBusinessDays(new Date(touchAt), 3, 'Europe/Berlin').toISOString() });
+    await skipTo(reset.idleDeadline!);
+    await eventually(() => bigHandle.query(dealStateQuery), (state) => state.escalationLevel === 1);
+    expect(await db.prisma.task.count({ where: { dealId: big.id, title: 'Deal idle for 3 days in Negotiation' } })).toBe(2);
+
+    await skipTo(smallEntry.idleDeadline!);
+    await eventually(() => smallHandle.query(dealStateQuery), (state) => state.escalationLevel === 1);
+    expect(await db.prisma.task.findMany({ where: { dealId: small.id } })).toMatchObject([{ title: 'Deal idle for 10 days in Negotiation' }]);
+    // Meanwhile the big deal went a second 3-day period without a touch.
+    await eventually(() => bigHandle.query(dealStateQuery), (state) => state.escalationLevel === 2);
+    expect(await db.prisma.task.findMany({ where: { dealId: big.id, assigneeId: maria.id } })).toMatchObject([{ title: 'Deal idle for 6 days in Negotiation (owner: Rita Rep)' }]);
+    await Promise.all([bigHandle.terminate('test done'), smallHandle.terminate('test done')]);
+  }, 120_000);
 });
 
 describe('stage-move triggers on the time-skipping server', () => {

@@ -223,3 +223,89 @@ describe('reading and ending enrollments', () => {
     expect((await enroll(sequenceId, pat.id)).body.reason).toBe('not_reenrollable');
   });
 });
+
+describe('pausing and resuming over HTTP', () => {
+  it('pauses and resumes through the workflow, records who did it, and refuses an ended enrollment', async () => {
+    const sequenceId = await publishedSequence();
+    const pat = await contact();
+    const created = await enroll(sequenceId, pat.id);
+
+    const paused = await call<EnrollmentReply & { progress: { status: string } | null }>('POST', `/v1/enrollments/${created.body.id}/pause`);
+    expect(paused.status).toBe(200);
+    expect(paused.body).toMatchObject({ status: 'paused', progress: { status: 'paused' } });
+    expect((await call<EnrollmentReply>('POST', `/v1/enrollments/${created.body.id}/pause`)).body.status).toBe('paused');
+    const resumed = await call<EnrollmentReply>('POST', `/v1/enrollments/${created.body.id}/resume`);
+    expect(resumed.body.status).toBe('active');
+    const audit = await stack.db.prisma.auditLog.findMany({ where: { entityId: created.body.id }, orderBy: { at: 'asc' } });
+    expect(audit.map((row) => row.action)).toEqual(['enrollment.paused', 'enrollment.resumed']);
+
+    await call('DELETE', `/v1/enrollments/${created.body.id}`, { body: { reason: 'done' } });
+    await eventually(() => stack.db.prisma.enrollment.findUniqueOrThrow({ where: { id: created.body.id } }), (row) => row.status === 'exited');
+    const refused = await call<{ type: string }>('POST', `/v1/enrollments/${created.body.id}/resume`);
+    expect(refused.status).toBe(409);
+    expect((await call('POST', `/v1/enrollments/${randomUUID()}/pause`)).status).toBe(404);
+  });
+});
+
+describe('migrating running enrollments to a newer version', () => {
+  const v1 = { steps: [{ key: 'pause', type: 'wait', duration: 'P7D' }, { key: 'hello', type: 'email', template: 'welcome' }] };
+  const v2 = { steps: [{ key: 'pause', type: 'wait', duration: 'P7D' }, { key: 'greeting', type: 'email', template: 'welcome' }, { key: 'nudge', type: 'wait', duration: 'P1D' }] };
+
+  async function publish(sequenceId: string, definition: unknown, publishIt = true) {
+    const reply = await call<{ publishedVersion: number | null; latestVersion: number }>('PUT', `/v1/sequences/${sequenceId}`, { body: { definition, publish: publishIt } });
+    expect(reply.status).toBe(200);
+    return reply.body.latestVersion;
+  }
+
+  it('refuses a mapping that leaves a step of the old version without a place, a draft or missing version, and the same version', async () => {
+    const sequenceId = await publishedSequence();
+    await publish(sequenceId, v2);
+    const unmapped = await call<{ errors: Array<{ field: string; message: string }> }>('POST', `/v1/sequences/${sequenceId}/migrations`, { body: { fromVersion: 1 } });
+    expect(unmapped.status).toBe(422);
+    expect(unmapped.body.errors).toEqual([{ field: 'stepMap/hello', message: expect.stringContaining('v2 has no step "hello"') }]);
+    const badTarget = await call<{ errors: Array<{ field: string }> }>('POST', `/v1/sequences/${sequenceId}/migrations`, { body: { fromVersion: 1, stepMap: { hello: 'nowhere', ghost: 'greeting' } } });
+    expect(badTarget.body.errors.map((error) => error.field).sort()).toEqual(['stepMap/ghost', 'stepMap/hello']);
+    const draft = await publish(sequenceId, v1, false);
+    const toDraft = await call<{ errors: Array<{ field: string }> }>('POST', `/v1/sequences/${sequenceId}/migrations`, { body: { fromVersion: 1, toVersion: draft } });
+    expect(toDraft.body.errors).toEqual([{ field: 'toVersion', message: expect.stringContaining('draft') }]);
+    expect((await call<{ errors: Array<{ field: string }> }>('POST', `/v1/sequences/${sequenceId}/migrations`, { body: { fromVersion: 9, stepMap: {} } })).body.errors[0]!.field).toBe('fromVersion');
+    expect((await call<{ errors: Array<{ field: string }> }>('POST', `/v1/sequences/${sequenceId}/migrations`, { body: { fromVersion: 2 } })).body.errors[0]!.field).toBe('toVersion');
+    expect(await stack.db.prisma.sequenceMigration.count({ where: { sequenceId } })).toBe(0);
+  });
+
+  it('previews a dry run, then moves every live enrollment of the old version and counts each once', async () => {
+    const sequenceId = await publishedSequence();
+    const [ann, bob, cid] = await Promise.all([contact(), contact(), contact()]);
+    const [a, b, c] = [await enroll(sequenceId, ann.id), await enroll(sequenceId, bob.id), await enroll(sequenceId, cid.id)];
+    await call('DELETE', `/v1/enrollments/${c.body.id}`, { body: { reason: 'left' } });
+    await eventually(() => stack.db.prisma.enrollment.findUniqueOrThrow({ where: { id: c.body.id } }), (row) => row.status === 'exited');
+    await call('POST', `/v1/enrollments/${b.body.id}/pause`);
+    await eventually(() => stack.db.prisma.enrollment.findUniqueOrThrow({ where: { id: a.body.id } }), (row) => row.currentStepKey === 'pause');
+    await publish(sequenceId, v2);
+
+    const preview = await call<{ matched: number; byStep: Record<string, number>; mapping: Record<string, string> }>('POST', `/v1/sequences/${sequenceId}/migrations`, { body: { fromVersion: 1, stepMap: { hello: 'greeting' }, dryRun: true } });
+    expect(preview.status).toBe(200);
+    expect(preview.body).toEqual({ fromVersion: 1, toVersion: 2, mapping: { pause: 'pause', hello: 'greeting' }, matched: 2, byStep: { pause: 2 } });
+    expect(await stack.db.prisma.sequenceMigration.count({ where: { sequenceId } })).toBe(0);
+
+    const started = await call<{ id: string; status: string; matched: number }>('POST', `/v1/sequences/${sequenceId}/migrations`, { body: { fromVersion: 1, stepMap: { hello: 'greeting' } } });
+    expect(started.status).toBe(202);
+    expect(started.headers.get('location')).toBe(`/v1/sequence-migrations/${started.body.id}`);
+    expect(started.body).toMatchObject({ status: 'running', matched: 2, workflowId: `migrate-enrollments:${started.body.id}` });
+    const done = await eventually(() => call<{ status: string }>('GET', `/v1/sequence-migrations/${started.body.id}`), (reply) => reply.body.status !== 'running');
+    expect(done.body).toMatchObject({ status: 'completed', matched: 2, migrated: 2, skipped: 0, failed: 0 });
+
+    for (const enrollment of [a, b]) {
+      const detail = await call<EnrollmentReply & { progress: { currentStepKey: string | null } | null }>('GET', `/v1/enrollments/${enrollment.body.id}`);
+      expect(detail.body).toMatchObject({ version: 2, progress: { currentStepKey: 'pause' } });
+    }
+    expect((await call<EnrollmentReply>('GET', `/v1/enrollments/${b.body.id}`)).body.status).toBe('paused');
+    expect((await call<EnrollmentReply>('GET', `/v1/enrollments/${c.body.id}`)).body.version).toBe(1);
+    expect((await call<{ data: Array<{ id: string }> }>('GET', `/v1/sequences/${sequenceId}/migrations`)).body.data.map((job) => job.id)).toEqual([started.body.id]);
+
+    // Nothing is left on v1 to move; a second job finds nobody.
+    const again = await call<{ id: string }>('POST', `/v1/sequences/${sequenceId}/migrations`, { body: { fromVersion: 1, stepMap: { hello: 'greeting' } } });
+    const second = await eventually(() => call<{ status: string }>('GET', `/v1/sequence-migrations/${again.body.id}`), (reply) => reply.body.status !== 'running');
+    expect(second.body).toMatchObject({ status: 'completed', matched: 0, migrated: 0 });
+  });
+});

@@ -8,6 +8,7 @@ import { DateTime } from 'luxon';
 import pino from 'pino';
 import { createEnrollmentNotifyActivities, type EnrollmentNotice } from '../../activities/enrollment-notify';
 import { createApp } from '../../api/app';
+import { startSequenceMigration } from '../../api/services/sequence-migrations';
 import { weekdays } from '../../domain/schemas/sequence';
 import { chooseVariant } from '../../domain/split-cohort';
 import { seedDemoData } from '../../prisma/seed';
@@ -16,10 +17,9 @@ import { createMetrics } from '../../runtime/metrics';
 import { contactMergedSignal, enrollmentEventSignal, pauseUpdate, progressQuery, resumeUpdate, unenrollSignal } from '../../workflows/enrollment-messages';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { recordHistory } from '../support/histories';
-import { consentingContact, createSequence, createTemplate, enroll } from '../support/sequences';
+import { consentingContact, createSequence, createTemplate, enroll, publishNextVersion } from '../support/sequences';
 import { eventually } from '../support/stack';
 import { closedWithoutSkipping, idleOnTimer, startCaptureWorker, startTimeSkippingServer } from '../support/time-skipping';
-
 
 const taskQueue = 'sequence-enrollment';
 const day = 86_400_000;
@@ -444,4 +444,68 @@ describe('continue-as-new', () => {
     }
     expect(runs).toBeGreaterThanOrEqual(4);
   }, 30_000);
+});
+
+describe('migrating to a newer version', () => {
+  const principal = { apiKeyId: randomUUID(), role: 'admin' as const, userId: null };
+  const migrate = async (sequenceId: string, fromVersion: number, toVersion: number, stepMap: Record<string, string>) => {
+    const started = await startSequenceMigration({ prisma: db.prisma, temporal: env.client, taskQueue }, sequenceId, { fromVersion, toVersion, stepMap, dryRun: false }, principal);
+    if (!('job' in started)) throw new Error('expected a job');
+    return eventually(() => db.prisma.sequenceMigration.findUniqueOrThrow({ where: { id: started.job.id } }), (job) => job.status !== 'running');
+  };
+  const v1 = {
+    steps: [
+      { key: 'intro', type: 'email', template: 'drip-intro' },
+      { key: 'day', type: 'wait', duration: 'P1D' },
+      { key: 'old-final', type: 'email', template: 'drip-followup' },
+    ],
+  };
+
+  it('finishes the wait under way on the old version, then goes on at the mapped step of the new one, sending nothing twice', async () => {
+    const sequence = await createSequence(db.prisma, [{ definition: v1 }]);
+    const kim = await consentingContact(db.prisma, { firstName: 'Kim' });
+    const { handle, enrollment } = await enroll(env, db.prisma, taskQueue, sequence, kim.id);
+    await eventually(() => messagesOf(kim.id), (messages) => messages.length === 1);
+    await idleOnTimer(env.client, handle.workflowId);
+    await publishNextVersion(db.prisma, sequence.id, {
+      steps: [
+        { key: 'intro', type: 'email', template: 'drip-followup' },
+        { key: 'day', type: 'wait', duration: 'P5D' },
+        { key: 'extra', type: 'email', template: 'drip-intro' },
+        { key: 'final', type: 'email', template: 'drip-followup' },
+      ],
+    });
+
+    expect(await migrate(sequence.id, 1, 2, { 'old-final': 'extra' })).toMatchObject({ status: 'completed', matched: 1, migrated: 1, skipped: 0, failed: 0 });
+    expect(await db.prisma.enrollment.findUniqueOrThrow({ where: { id: enrollment.id } })).toMatchObject({ version: 2, currentStepKey: 'day' });
+    await env.sleep(day);
+    await closedWithoutSkipping(handle);
+
+    expect((await messagesOf(kim.id)).map((message) => message.idempotencyKey)).toEqual([`enrollment:${enrollment.id}:intro:1`, `enrollment:${enrollment.id}:extra:1`, `enrollment:${enrollment.id}:final:1`]);
+    expect((await messagesOf(kim.id)).map((message) => message.templateKey)).toEqual(['drip-intro', 'drip-intro', 'drip-followup']);
+    expect((await stepsOf(enrollment.id)).map((step) => `${step.stepKey}:v${step.version}`)).toEqual(['intro:v1', 'day:v1', 'extra:v2', 'final:v2']);
+    expect(await db.prisma.enrollment.findUniqueOrThrow({ where: { id: enrollment.id } })).toMatchObject({ status: 'completed', version: 2 });
+  });
+
+  it('takes two migrations in a row while paused and goes on at the step both mappings lead to after the resume', async () => {
+    const sequence = await createSequence(db.prisma, [{ definition: v1 }]);
+    const lou = await consentingContact(db.prisma, { firstName: 'Lou' });
+    const { handle, enrollment } = await enroll(env, db.prisma, taskQueue, sequence, lou.id);
+    await eventually(() => messagesOf(lou.id), (messages) => messages.length === 1);
+    await idleOnTimer(env.client, handle.workflowId);
+    await handle.executeUpdate(pauseUpdate, { args: [{ byUserId: ritaId }] });
+    await publishNextVersion(db.prisma, sequence.id, { steps: [{ key: 'intro', type: 'email', template: 'drip-intro' }, { key: 'day', type: 'wait', duration: 'P1D' }, { key: 'middle', type: 'email', template: 'drip-intro' }] });
+    await publishNextVersion(db.prisma, sequence.id, { steps: [{ key: 'intro', type: 'email', template: 'drip-intro' }, { key: 'day', type: 'wait', duration: 'P1D' }, { key: 'last', type: 'email', template: 'drip-followup' }] });
+    expect(await migrate(sequence.id, 1, 2, { 'old-final': 'middle' })).toMatchObject({ migrated: 1 });
+    // Its row says v2 already, so the v2 -> v3 job finds it; the workflow composes both mappings.
+    expect(await migrate(sequence.id, 2, 3, { middle: 'last' })).toMatchObject({ matched: 1, migrated: 1 });
+
+    await env.sleep(2 * day);
+    expect((await messagesOf(lou.id)).length).toBe(1);
+    await handle.executeUpdate(resumeUpdate, { args: [{ byUserId: ritaId }] });
+    await closedWithoutSkipping(handle);
+    expect((await messagesOf(lou.id)).map((message) => message.templateKey)).toEqual(['drip-intro', 'drip-followup']);
+    expect((await stepsOf(enrollment.id)).map((step) => `${step.stepKey}:v${step.version}`)).toEqual(['intro:v1', 'day:v1', 'last:v3']);
+    expect(await db.prisma.enrollment.findUniqueOrThrow({ where: { id: enrollment.id } })).toMatchObject({ status: 'completed', version: 3 });
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { idleStepKey, idleTaskTitle, laterOf, touchRestartsClock } from '../../domain/deal-idle';
+import { entryIdleLimit, idleStepKey, idleTaskTitle, laterOf, touchRestartsClock } from '../../domain/deal-idle';
 
 const periodStart = '2026-03-02T09:00:00.000Z';
 const now = Date.parse('2026-03-05T12:00:00.000Z');
@@ -30,6 +30,22 @@ describe('the idle-deal ladder rules', () => {
   it('titles the owner task as the issue words it, and names the owner on the manager task', () => {
     expect(idleTaskTitle(1, 7, 'Proposal', 'Rita Rep')).toBe('Deal idle for 7 days in Proposal');
     expect(idleTaskTitle(2, 14, 'Proposal', 'Rita Rep')).toBe('Deal idle for 14 days in Proposal (owner: Rita Rep)');
+  });
+
+  it('runs a stage entry on the shortest idle limit of the enter triggers it fired, else on the stage\'s', () => {
+    expect(entryIdleLimit(10, [])).toEqual({ idleLimitDays: 10, triggerId: null });
+    expect(entryIdleLimit(10, [{ triggerId: 'tasks-only', event: 'enter' }])).toEqual({ idleLimitDays: 10, triggerId: null });
+    const fired = [
+      { triggerId: 'big-deals', event: 'enter', idleLimitDays: 5 },
+      { triggerId: 'strict', event: 'enter', idleLimitDays: 3 },
+      { triggerId: 'also-3', event: 'enter', idleLimitDays: 3 },
+    ] as const;
+    expect(entryIdleLimit(10, fired)).toEqual({ idleLimitDays: 3, triggerId: 'strict' });
+    // A trigger's limit replaces the stage's: longer, or on a stage that never idles.
+    expect(entryIdleLimit(7, [{ triggerId: 'small-deals', event: 'enter', idleLimitDays: 20 }])).toEqual({ idleLimitDays: 20, triggerId: 'small-deals' });
+    expect(entryIdleLimit(null, [{ triggerId: 'big-deals', event: 'enter', idleLimitDays: 3 }])).toEqual({ idleLimitDays: 3, triggerId: 'big-deals' });
+    // A leave trigger fired by the same change belongs to the stage the deal left.
+    expect(entryIdleLimit(10, [{ triggerId: 'left', event: 'leave', idleLimitDays: 1 }])).toEqual({ idleLimitDays: 10, triggerId: null });
   });
 
   it('picks the later of two instants', () => {

@@ -89,6 +89,22 @@ describe('trigger definition schema', () => {
     expect(errorsOf(definition({ actions: [{ type: 'notify_owner', template: 'x', extra: 1 }] })).map((error) => error.field)).toEqual(['actions/0/extra']);
   });
 
+  it('takes an idle limit on an enter trigger, with or without actions, and refuses a bad one by field', () => {
+    expect(TriggerDefinitionSchema.parse(definition({ idleLimitDays: 3 }))).toMatchObject({ idleLimitDays: 3, actions: [{ type: 'create_task' }] });
+    const idleOnly = TriggerDefinitionSchema.parse(definition({ idleLimitDays: 3, filters: { amount: { min: 50_000 } }, actions: undefined }));
+    expect(idleOnly).toMatchObject({ idleLimitDays: 3, actions: [] });
+    expect(errorsOf(definition({ idleLimitDays: 3, actions: [] }))).toEqual([]);
+
+    expect(errorsOf(definition({ idleLimitDays: 0 })).map((error) => error.field)).toEqual(['idleLimitDays']);
+    expect(errorsOf(definition({ idleLimitDays: 2.5 })).map((error) => error.field)).toEqual(['idleLimitDays']);
+    expect(errorsOf(definition({ idleLimitDays: 366 })).map((error) => error.field)).toEqual(['idleLimitDays']);
+    expect(errorsOf(definition({ idleLimitDays: '3' })).map((error) => error.field)).toEqual(['idleLimitDays']);
+    expect(errorsOf(definition({ event: 'leave', idleLimitDays: 3 }))).toEqual([
+      { field: 'idleLimitDays', message: 'is only for enter triggers: it sets the idle limit of the stage the deal enters' },
+    ]);
+    expect(errorsOf(definition({ actions: undefined }))).toEqual([{ field: 'actions', message: 'must have at least one action, unless the trigger sets idleLimitDays' }]);
+  });
+
   it('allows plain http webhooks only to the configured hosts', () => {
     const http = definition({ actions: [{ type: 'webhook', url: 'http://127.0.0.1:4000/hook' }] });
     expect(errorsOf(http)).toEqual([{ field: 'actions/0/url', message: 'must use https (http only to the hosts in WEBHOOK_HTTP_ALLOWED_HOSTS)' }]);
