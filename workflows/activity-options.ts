@@ -13,6 +13,16 @@ export const quickStepOptions = {
 } as const satisfies ActivityOptions;
 
 /**
+ * A background job's page (a bulk enrollment's contacts, a migration's enrollments): seconds to
+ * minutes of work, a heartbeat per item so a dead worker's page is noticed and done again.
+ */
+export const pageOptions = {
+  startToCloseTimeout: '15 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+} as const satisfies ActivityOptions;
+
+/**
  * One provider call through the outbox (exactly once by its business key whatever the
  * retries). 30 s is the provider timeout (PROVIDER_TIMEOUT_MS, 20 s) plus the outbox writes;
  * also how long a send whose worker died waits before another worker takes it over.

@@ -1,5 +1,6 @@
 import { CancellationScope, CancelledFailure, continueAsNew, isCancellation, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { pageOptions, quickStepOptions } from './activity-options';
 
 export interface BulkEnrollmentInput {
   /** The BulkEnrollment row: segment filter, sequence, counters and the keyset cursor. */
@@ -12,17 +13,9 @@ export interface BulkEnrollmentInput {
 
 const defaultPagesPerRun = 100;
 
-const pages = proxyActivities<Activities>({
-  // A page of 500 takes seconds; the heartbeat (one per contact) is what notices a dead worker.
-  startToCloseTimeout: '15 minutes',
-  heartbeatTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
-});
-
-const bookkeeping = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+// A page of 500 takes seconds; the heartbeat (one per contact) is what notices a dead worker.
+const pages = proxyActivities<Activities>(pageOptions);
+const bookkeeping = proxyActivities<Activities>(quickStepOptions);
 
 /**
  * Enrolls a segment into a sequence page by page (workflow `bulk-enroll:{jobId}`). All state is

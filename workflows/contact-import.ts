@@ -1,5 +1,6 @@
 import { ActivityFailure, ApplicationFailure, CancellationScope, CancelledFailure, continueAsNew, isCancellation, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { quickStepOptions } from './activity-options';
 import type { ImportStatus } from '../domain/schemas/import';
 
 export interface ContactImportInput {
@@ -25,10 +26,7 @@ const batches = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
 });
 
-const bookkeeping = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+const bookkeeping = proxyActivities<Activities>(quickStepOptions);
 
 /**
  * A CSV import of contacts, batch by batch (workflow `import:{id}`), each activity call running

@@ -1,5 +1,6 @@
 import { continueAsNew, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { pageOptions, quickStepOptions } from './activity-options';
 
 export interface SequenceMigrationInput {
   /** The SequenceMigration row: versions, mapping, counters and the keyset cursor. */
@@ -10,17 +11,8 @@ export interface SequenceMigrationInput {
 
 const pagesPerRun = 100;
 
-const pages = proxyActivities<Activities>({
-  startToCloseTimeout: '15 minutes',
-  // One heartbeat per enrollment: a dead worker's page is noticed and done again.
-  heartbeatTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 20 },
-});
-
-const bookkeeping = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+const pages = proxyActivities<Activities>(pageOptions);
+const bookkeeping = proxyActivities<Activities>(quickStepOptions);
 
 /**
  * Moves a sequence's running enrollments to another version page by page (workflow
