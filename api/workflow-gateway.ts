@@ -4,9 +4,11 @@ import type { TrackedEventFact } from '../domain/schemas/tracked-event';
 import {
   contactDeletedSignal,
   contactLifecycle,
+  contactsMergedSignal,
   emailDeliveryEventSignal,
   formSubmittedSignal,
   trackedEventsSignal,
+  type ContactsMerged,
   type EmailDeliveryEvent,
   type FormSubmitted,
 } from '../workflows/contact-lifecycle';
@@ -137,19 +139,37 @@ export function createWorkflowGateway({ temporal, config, metrics }: Pick<ApiDep
       return signalContact(contactId, lifecycleStage, trackedEventsSignal, events);
     },
 
-    /** Ends the contact's workflow; a contact that never had one needs nothing. */
-    signalContactDeleted(contactId: string): Promise<void> {
-      return ignoreEnded(temporal.workflow.getHandle(contactWorkflowId(contactId)).signal(contactDeletedSignal));
+    /** Ends the contact's workflow; a contact that never had one needs nothing. Resolves to whether one was running. */
+    signalContactDeleted(contactId: string): Promise<boolean> {
+      return delivered(temporal.workflow.getHandle(contactWorkflowId(contactId)).signal(contactDeletedSignal));
+    },
+
+    /**
+     * Contacts were merged into this one. Its workflow takes the merged facts; when a merged
+     * contact's workflow was running (`startIfAbsent`), the survivor's starts first if it has
+     * none, so that automation goes on for the person. Otherwise a survivor without a workflow
+     * stays without one, like an imported contact, until its first form submission or event.
+     */
+    signalContactsMerged(contactId: string, merged: ContactsMerged, startIfAbsent: boolean): Promise<void> {
+      if (startIfAbsent) return signalContact(contactId, merged.lifecycleStage, contactsMergedSignal, merged);
+      return counted('contactLifecycle', contactsMergedSignal.name, () => ignoreEnded(temporal.workflow.getHandle(contactWorkflowId(contactId)).signal(contactsMergedSignal, merged)));
     },
   };
 }
 
 /** A signal to a workflow that has already ended has nobody left to tell. */
 async function ignoreEnded(signalling: Promise<void>): Promise<void> {
+  await delivered(signalling);
+}
+
+/** Whether a running workflow got the signal (false: it had ended, or never ran). */
+async function delivered(signalling: Promise<void>): Promise<boolean> {
   try {
     await signalling;
+    return true;
   } catch (error) {
     if (!(error instanceof WorkflowNotFoundError)) throw error;
+    return false;
   }
 }
 

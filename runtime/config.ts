@@ -132,6 +132,12 @@ const configSchema = z
     IMPORT_MAX_MB: z.coerce.number().int().min(1).max(4096).default(200),
     /** Rows per import batch: one activity and one transaction each (worker). */
     IMPORT_BATCH_ROWS: z.coerce.number().int().min(1).max(50_000).default(5000),
+    /**
+     * An upload still `uploading` after this many minutes was cut off (schedule:import-upload-cleanup
+     * marks it failed and deletes its chunks). At least 10: more than any upload takes, since the
+     * API's HTTP server ends a request after 5 minutes (Node's requestTimeout).
+     */
+    IMPORT_UPLOAD_ABANDON_MINUTES: z.coerce.number().int().min(10).max(10_080).default(60),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.TEMPORAL_TLS_CERT_PATH) !== Boolean(env.TEMPORAL_TLS_KEY_PATH)) {

@@ -15,6 +15,7 @@ import {
 import type { Activities } from '../activities';
 import type { TrackedEventFact } from '../domain/schemas/tracked-event';
 import {
+  applyMerge,
   enrollFromForm,
   handleTrackedEvent,
   notifyContactDeleted,
@@ -55,6 +56,8 @@ export interface ContactLifecycleState {
   lastPurchaseAt?: string | null;
   /** The armed quiet-customer timer (re-engagement, then churn). */
   reengagement?: ReengagementTimer | null;
+  /** Merges into this contact not yet applied. */
+  merges?: ContactsMerged[];
 }
 
 export interface ContactLifecycleInput {
@@ -76,11 +79,25 @@ export interface EmailDeliveryEvent {
   reason: string | null;
 }
 
+/**
+ * Other contacts were merged into this one (POST /v1/contacts/{id}/merge): what the merge decided
+ * about the facts this workflow acts on. The merged contacts' workflows end (contactDeleted), so
+ * their automation goes on here, once.
+ */
+export interface ContactsMerged {
+  mergedIds: string[];
+  lifecycleStage: string;
+  ownerId: string | null;
+  /** The latest purchase of all the merged records: the quiet-customer timer runs from it. */
+  lastPurchaseAt: string | null;
+}
+
 export const formSubmittedSignal = defineSignal<[FormSubmitted]>('formSubmitted');
 export const emailDeliveryEventSignal = defineSignal<[EmailDeliveryEvent]>('emailDeliveryEvent');
 /** Page views, purchases, replies, meetings and custom events stored by POST /v1/events: one signal per contact and batch, in batch order. */
 export const trackedEventsSignal = defineSignal<[TrackedEventFact[]]>('trackedEvents');
 export const contactDeletedSignal = defineSignal('contactDeleted');
+export const contactsMergedSignal = defineSignal<[ContactsMerged]>('contactsMerged');
 export const contactStateQuery = defineQuery<ContactLifecycleState>('state');
 
 /** Before the `lead-flow-v2` patch every step was a regular activity; kept for running workflows. */
@@ -108,6 +125,12 @@ const leadFlowV2 = 'lead-flow-v2';
  * v3 branch after the deploy, since anything v3 handles reaches them through new code only.
  */
 const customerLifecycleV3 = 'customer-lifecycle-v3';
+
+/**
+ * The wait for a rep with free capacity ends when the contact is deleted or merged into another,
+ * instead of routing it an hour later and opening a follow-up task on a contact that is gone.
+ */
+const deletedEndsRoutingWait = 'deleted-ends-routing-wait';
 
 const remoteSend = proxyActivities<Activities>(sendOptions);
 /**
@@ -139,6 +162,7 @@ export async function contactLifecycle({ contactId, state: carried }: ContactLif
     pending: [],
   };
   let deleted = false;
+  const isDeleted = () => deleted;
 
   setHandler(formSubmittedSignal, (submission) => {
     state.pending.push(submission);
@@ -155,6 +179,9 @@ export async function contactLifecycle({ contactId, state: carried }: ContactLif
   });
   setHandler(contactDeletedSignal, () => {
     deleted = true;
+  });
+  setHandler(contactsMergedSignal, (merge) => {
+    (state.merges ??= []).push(merge);
   });
   setHandler(contactStateQuery, () => state);
 
@@ -174,7 +201,8 @@ export async function contactLifecycle({ contactId, state: carried }: ContactLif
     if (v3) await startCustomerLifecycle(customer, facts.lastPurchaseAt ?? null);
   }
 
-  const hasWork = () => state.pending.length > 0 || (state.deliveryEvents?.length ?? 0) > 0 || (state.trackedEvents?.length ?? 0) > 0;
+  const hasWork = () =>
+    state.pending.length > 0 || (state.deliveryEvents?.length ?? 0) > 0 || (state.trackedEvents?.length ?? 0) > 0 || (state.merges?.length ?? 0) > 0;
   const ready = () => deleted || hasWork() || workflowInfo().continueAsNewSuggested;
   for (;;) {
     // The quiet-customer timer is this wait's timeout: no separate timer loop, no polling.
@@ -191,15 +219,16 @@ export async function contactLifecycle({ contactId, state: carried }: ContactLif
     const deliveryEvent = state.deliveryEvents?.shift();
     const submission = deliveryEvent ? undefined : state.pending.shift();
     const trackedEvent = deliveryEvent || submission ? undefined : state.trackedEvents?.shift();
+    const merge = deliveryEvent || submission || trackedEvent ? undefined : state.merges?.shift();
     if (deliveryEvent) {
       await handleDeliveryEvent(contactId, state, deliveryEvent, steps);
       if (isV3()) await notifyDeliveryEvent(customer, deliveryEvent);
-    } else if (submission && v2) await handleFormSubmission(contactId, state, submission, isV3());
-    else if (submission) await handleFormSubmissionBeforeV2(contactId, state, submission);
+    } else if (submission && v2) await handleFormSubmission(contactId, state, submission, isV3(), isDeleted);
+    else if (submission) await handleFormSubmissionBeforeV2(contactId, state, submission, isDeleted);
     else if (trackedEvent && isV3()) {
       await handleTrackedEvent(customer, trackedEvent);
       state.handledEventIds = [...(state.handledEventIds ?? []), trackedEvent.eventId].slice(-handledEventIdsKept);
-    }
+    } else if (merge && isV3()) await applyMerge(customer, merge);
     if (workflowInfo().continueAsNewSuggested && !hasWork()) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof contactLifecycle>({ contactId, state });
@@ -256,27 +285,34 @@ async function handleDeliveryEvent(contactId: string, state: ContactLifecycleSta
  * workflows. In v3 a form with an auto-enrollment sequence enrolls the submitter right after the
  * welcome, without waiting for a rep with free capacity.
  */
-async function handleFormSubmission(contactId: string, state: ContactLifecycleState, submission: FormSubmitted, v3: boolean): Promise<void> {
+async function handleFormSubmission(contactId: string, state: ContactLifecycleState, submission: FormSubmitted, v3: boolean, deleted: () => boolean): Promise<void> {
   state.formSubmissions += 1;
   if (!state.ownerId) state.ownerId = (await localQuickSteps.assignOwner(contactId))?.ownerId ?? null;
   if (state.welcome === 'pending') await sendWelcome(contactId, state, submission, localSend);
   if (v3) await enrollFromForm({ contactId, state, steps: localQuickSteps }, submission);
   while (!state.ownerId) {
-    await sleep(routingRetryInterval);
+    if (await routingRetryWait(deleted)) return;
     state.ownerId = (await localQuickSteps.assignOwner(contactId))?.ownerId ?? null;
   }
   if (!state.followUpTaskId) state.followUpTaskId = await createFirstFollowUp(contactId, state.ownerId, localQuickSteps);
 }
 
-async function handleFormSubmissionBeforeV2(contactId: string, state: ContactLifecycleState, submission: FormSubmitted): Promise<void> {
+async function handleFormSubmissionBeforeV2(contactId: string, state: ContactLifecycleState, submission: FormSubmitted, deleted: () => boolean): Promise<void> {
   state.formSubmissions += 1;
   while (!state.ownerId) {
     const assigned = await remoteQuickSteps.assignOwner(contactId);
     if (assigned) state.ownerId = assigned.ownerId;
-    else await sleep(routingRetryInterval);
+    else if (await routingRetryWait(deleted)) return;
   }
   if (!state.followUpTaskId) state.followUpTaskId = await createFirstFollowUp(contactId, state.ownerId, remoteQuickSteps);
   if (state.welcome === 'pending') await sendWelcome(contactId, state, submission, remoteSend);
+}
+
+/** The wait before routing again; true when it ended because the contact was deleted (deleted-ends-routing-wait). */
+async function routingRetryWait(deleted: () => boolean): Promise<boolean> {
+  if (patched(deletedEndsRoutingWait)) return condition(deleted, routingRetryInterval);
+  await sleep(routingRetryInterval);
+  return false;
 }
 
 async function createFirstFollowUp(contactId: string, ownerId: string, steps: QuickSteps): Promise<string> {

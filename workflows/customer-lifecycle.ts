@@ -5,7 +5,7 @@ import type { LifecycleOutcome } from '../activities/lifecycle';
 import { daysAfter, reengagementStages } from '../domain/lifecycle';
 import type { LifecycleStage } from '../domain/schemas/common';
 import type { TrackedEventFact, TrackedEventType } from '../domain/schemas/tracked-event';
-import type { ContactLifecycleState, EmailDeliveryEvent, FormSubmitted } from './contact-lifecycle';
+import type { ContactLifecycleState, ContactsMerged, EmailDeliveryEvent, FormSubmitted } from './contact-lifecycle';
 import { LifecycleStageAttribute } from './search-attributes';
 import { contactWorkflowId } from './workflow-ids';
 
@@ -94,6 +94,28 @@ export async function enrollFromForm(ctx: Context, submission: FormSubmitted): P
 export async function startCustomerLifecycle(ctx: Context, lastPurchaseAt: string | null): Promise<void> {
   ctx.state.lastPurchaseAt = lastPurchaseAt;
   await armReengagement(ctx);
+}
+
+/**
+ * Contacts were merged into this one: the stage, owner and last purchase become the merged
+ * ones. A customer's quiet period starts over from the latest purchase of all the records, so
+ * of the merged contacts' timers (ended with their workflows) one lives on, here. An at-risk
+ * contact keeps its own churn wait; another stage has none.
+ */
+export async function applyMerge(ctx: Context, merge: ContactsMerged): Promise<void> {
+  const { state } = ctx;
+  state.ownerId = merge.ownerId ?? state.ownerId;
+  const known = state.lastPurchaseAt ?? null;
+  // A purchase this workflow applied after the merge committed is the later one.
+  const lastPurchaseAt = merge.lastPurchaseAt !== null && (known === null || Date.parse(merge.lastPurchaseAt) > Date.parse(known)) ? merge.lastPurchaseAt : known;
+  if (merge.lifecycleStage === state.lifecycleStage && lastPurchaseAt === known) return;
+  state.lastPurchaseAt = lastPurchaseAt;
+  if (merge.lifecycleStage !== state.lifecycleStage) {
+    state.lifecycleStage = merge.lifecycleStage;
+    upsertSearchAttributes([{ key: LifecycleStageAttribute, value: merge.lifecycleStage }]);
+  }
+  if (state.lifecycleStage === 'customer') await armReengagement(ctx);
+  else if (!reengagementStages.includes(state.lifecycleStage as LifecycleStage)) state.reengagement = null;
 }
 
 /** When the main loop's wait should end for the quiet-customer timer (null: no timer armed). */

@@ -7,3 +7,4 @@ export { duplicateAudit } from './duplicate-audit';
 export { overdueDigest } from './overdue-digest';
 export { dealLifecycle } from './deal-lifecycle';
 export { contactImport } from './contact-import';
+export { importUploadCleanup } from './import-upload-cleanup';

@@ -1,10 +1,11 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { planBatch, type BatchPlan, type ContactSnapshot } from '../../domain/import/plan';
 import { reportValue } from '../../domain/import/report';
+import { requiredFieldCheck } from '../../domain/import/required-fields';
 import { finalImportStatuses, type ImportChangeView, type ImportOptions, type ImportStatus } from '../../domain/schemas/import';
 import type { StoredFile } from './chunks';
 import { uuidv7 } from './ids';
-import { readLookups } from './lookups';
+import { readLookups, readStageRequirements } from './lookups';
 import { readBatch, type ReadBatch, type ReadLimits, type ReportRow } from './read-batch';
 import { sql, type ImportDatabase, type SqlClient } from './database';
 import { rememberDryRun, writePlan } from './writes';
@@ -87,12 +88,14 @@ export async function runImportBatches(deps: BatchDeps, importId: string, limits
 async function applyBatch(tx: Tx, job: LockedImport, read: ReadBatch): Promise<BatchOutcome> {
   const { options } = job;
   const lookups = await readLookups(tx, read.valid, job.dry_run ? job.id : null);
-  const plan = planBatch(read.valid, lookups, { policy: options.policy, source: options.source, consent: options.consent, newId: uuidv7 });
+  const requiredFields = requiredFieldCheck(await readStageRequirements(tx), options.mapping);
+  const plan = planBatch(read.valid, lookups, { policy: options.policy, source: options.source, consent: options.consent, newId: uuidv7, requiredFields });
   const at = new Date();
   if (job.dry_run) await rememberDryRun(tx, job.id, plan);
   else await writePlan(tx, plan, { importId: job.id, consent: options.consent, at });
   const notes = plan.outcomes.flatMap((outcome) => outcome.notes.map((note) => ({ line: outcome.line, ...note })));
-  await storeReport(tx, job.id, [...read.report, ...notes]);
+  const rejected = plan.rejected.flatMap((row) => row.problems.map((problem) => ({ line: row.line, ...problem })));
+  await storeReport(tx, job.id, [...read.report, ...notes, ...rejected]);
 
   const count = (action: string) => plan.outcomes.filter((outcome) => outcome.action === action).length;
   const status: ImportStatus = read.stop === 'more' ? 'running' : read.stop === 'eof' ? 'completed' : 'failed';
@@ -102,7 +105,7 @@ async function applyBatch(tx: Tx, job: LockedImport, read: ReadBatch): Promise<B
       status = ${status}::"ImportStatus",
       byte_offset = ${read.end.offset}::bigint, next_line = ${read.end.line},
       rows_read = rows_read + ${read.read}, created = created + ${count('created')}, updated = updated + ${count('updated')},
-      skipped = skipped + ${count('skipped')}, failed = failed + ${read.failedRows},
+      skipped = skipped + ${count('skipped')}, failed = failed + ${read.failedRows + plan.rejected.length},
       preview = ${JSON.stringify(preview)}::jsonb,
       error = ${typeof read.stop === 'object' ? `line ${read.stop.line}: ${read.stop.reason}` : null},
       started_at = COALESCE(started_at, ${at}), finished_at = ${status === 'running' ? null : at}, updated_at = ${at}
@@ -120,6 +123,24 @@ export async function endImportRun(database: ImportDatabase, importId: string, s
     const job = await lockImport(tx, importId);
     if (finalImportStatuses.includes(job.status)) return { status: job.status, rowsRead: job.rows_read };
     return endImport(tx, job, status, error);
+  });
+}
+
+/** Why an upload that never completed ended; its prefix is the reason code. */
+export const uploadAbandonedError = 'upload_abandoned: the file stopped arriving before it was complete; upload it again';
+
+/**
+ * Uploads cut off mid-file (the API process died, so its own clean-up never ran) stay
+ * `uploading` with their chunks: those older than the limit fail and their chunks go.
+ */
+export async function failAbandonedUploads(database: ImportDatabase, olderThanMinutes: number): Promise<string[]> {
+  return database.transaction(async (tx) => {
+    const ended = await tx.rows<{ id: string }>(sql`
+      UPDATE imports SET status = 'failed', error = ${uploadAbandonedError}, finished_at = now(), updated_at = now()
+      WHERE status = 'uploading' AND created_at < now() - make_interval(mins => ${olderThanMinutes}::int)
+      RETURNING id`);
+    for (const { id } of ended) await releaseStorage(tx, id);
+    return ended.map((row) => row.id);
   });
 }
 

@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { ActivityDeps } from '../deps';
-import { endImportRun, runImportBatches, type BatchOutcome } from './batch';
+import { endImportRun, failAbandonedUploads, runImportBatches, type BatchOutcome } from './batch';
 import { pgImportDatabase, prismaImportDatabase } from './database';
 
 export interface ImportDeps {
@@ -37,6 +37,11 @@ export function createImportActivities({ prisma, logger, importBatchRows = defau
     /** Marks an import that will not go on as failed or cancelled and deletes its file. */
     endImport({ importId, status, error }: { importId: string; status: 'failed' | 'cancelled'; error: string | null }): Promise<BatchOutcome> {
       return endImportRun(database, importId, status, error);
+    },
+
+    /** Fails the uploads cut off more than `olderThanMinutes` ago and deletes their chunks; returns their ids. */
+    async failAbandonedUploads({ olderThanMinutes }: { olderThanMinutes: number }): Promise<{ importIds: string[] }> {
+      return { importIds: await failAbandonedUploads(database, olderThanMinutes) };
     },
   };
 }

@@ -1,4 +1,5 @@
 import { addressKey, type BatchLookups, type ContactSnapshot, type KnownCompany } from '../../domain/import/plan';
+import type { StageRequirements } from '../../domain/import/required-fields';
 import type { ImportedContact } from '../../domain/import/row';
 import type { LifecycleStage } from '../../domain/schemas/common';
 import { emptySql, sql, type SqlClient } from './database';
@@ -22,6 +23,7 @@ interface SnapshotRow {
   custom_fields: Record<string, unknown>;
   company_id: string | null;
   company_name: string | null;
+  owner_id: string | null;
   emails: string[];
   phones: string[];
   consent: ContactSnapshot['consent'] | null;
@@ -61,7 +63,7 @@ export async function readLookups(db: SqlClient, rows: readonly ImportedContact[
     const lock = dryRunOf ? emptySql : sql`FOR NO KEY UPDATE OF c`;
     const snapshots = await db.rows<SnapshotRow>(sql`
       SELECT c.id, c.first_name, c.last_name, c.lifecycle_stage, c.source, c.time_zone, c.country, c.tags, c.custom_fields,
-             c.company_id, co.name AS company_name,
+             c.company_id, co.name AS company_name, c.owner_id,
              ARRAY(SELECT e.address FROM contact_emails e WHERE e.contact_id = c.id ORDER BY e.is_primary DESC, e.created_at, e.address) AS emails,
              ARRAY(SELECT p.e164 FROM contact_phones p WHERE p.contact_id = c.id ORDER BY p.is_primary DESC, p.created_at, p.e164) AS phones,
              (SELECT jsonb_object_agg(k.channel, k.status) FROM contact_consents k WHERE k.contact_id = c.id) AS consent
@@ -90,6 +92,7 @@ function snapshotOf(row: SnapshotRow): ContactSnapshot {
     emails: row.emails,
     phones: row.phones,
     company: row.company_id ? { ref: row.company_id, name: row.company_name ?? '' } : null,
+    ownerId: row.owner_id,
     lifecycleStage: row.lifecycle_stage,
     source: row.source,
     tags: row.tags ?? [],
@@ -98,6 +101,13 @@ function snapshotOf(row: SnapshotRow): ContactSnapshot {
     customFields: row.custom_fields,
     consent: row.consent ?? {},
   };
+}
+
+/** The lifecycle stages' required fields (/v1/required-fields), read once per batch for all its rows. */
+export async function readStageRequirements(db: SqlClient): Promise<StageRequirements> {
+  const rules = await db.rows<{ lifecycle_stage: LifecycleStage; fields: string[] }>(sql`
+    SELECT lifecycle_stage::text AS lifecycle_stage, fields FROM required_field_rules WHERE lifecycle_stage IS NOT NULL`);
+  return new Map(rules.map((rule) => [rule.lifecycle_stage, rule.fields]));
 }
 
 /** Companies by `domain:<domain>` and `name:<match key>`; of several with one name, the oldest. */

@@ -6,7 +6,7 @@ import type { ApiDeps } from '../deps';
 import { requireRole } from '../middleware/auth';
 import { jsonBody, problemResponses } from '../openapi-helpers';
 import { page } from '../pagination';
-import { mergeContacts, type MergeSignals } from '../services/contact-merge';
+import { mergeContacts, sendMergeSignals } from '../services/contact-merge';
 import { decodeScoreCursor, dismissDuplicatePair, encodeScoreCursor, listDuplicatePairs } from '../services/duplicates';
 import { parseBody, parseParams, parseQuery } from '../validate';
 import type { WorkflowGateway } from '../workflow-gateway';
@@ -14,7 +14,7 @@ import type { WorkflowGateway } from '../workflow-gateway';
 const reviewers = ['admin', 'sales_ops', 'manager'] as const;
 
 const survivorship = [
-  'Survivorship: the contact in the path survives; the others are soft-deleted with `mergedIntoId` and their automation stops.',
+  'Survivorship: the contact in the path survives; the others are soft-deleted with `mergedIntoId` and their automation stops, going on for the survivor (its lifecycle workflow takes the merged stage, owner and latest purchase).',
   '- Name, owner, company, time zone, country and each custom field: the newest non-empty value (by the record\'s last update) unless `pick` names the contact to take it from.',
   '- source: the earliest record\'s (first touch).',
   '- lifecycleStage: the furthest, lead < mql < sql < customer; at_risk and churned rank with customer, and customer beats at_risk beats churned.',
@@ -71,10 +71,4 @@ export function contactDuplicatesRouter(deps: ApiDeps, gateway: WorkflowGateway)
   });
 
   return router;
-}
-
-/** After the commit: the merged contacts' workflows end, their enrollments go on for the survivor or end. */
-async function sendMergeSignals(gateway: WorkflowGateway, signals: MergeSignals): Promise<void> {
-  for (const contactId of signals.deletedContactIds) await gateway.signalContactDeleted(contactId);
-  for (const { workflowId, survivorContactId, keep } of signals.enrollments) await gateway.signalContactMerged(workflowId, { survivorContactId, keep });
 }

@@ -18,7 +18,7 @@ const everyone = ['admin', 'marketer', 'sales_ops', 'rep', 'manager'] as const;
 const writers = ['admin', 'sales_ops'] as const;
 
 const enforcement =
-  'A write that moves a contact into the stage (POST or PATCH /v1/contacts with lifecycleStage) while one of these fields is empty is refused with a 422 whose `errors` name every missing field. Edits that do not change the stage, form submissions and automation are not checked, so records from before a rule stay editable.';
+  'A write that moves a contact into the stage (POST or PATCH /v1/contacts with lifecycleStage) while one of these fields is empty is refused with a 422 whose `errors` name every missing field. Edits that do not change the stage, form submissions and automation are not checked, so records from before a rule stay editable. A CSV import rejects each row that would leave a contact in the stage without one of them (see its report).';
 
 export function registerRequiredFieldDocs(registry: OpenAPIRegistry): void {
   const tags = ['Required fields'];

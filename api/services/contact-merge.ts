@@ -1,8 +1,10 @@
 import { ConflictError, NotFoundError, ValidationError, type FieldError } from '../../domain/errors';
 import { decideMerge, mergePickErrors, type MergeImage, type MergedContact } from '../../domain/merge';
 import type { MergeRequest, MergeResult } from '../../domain/schemas/duplicates';
+import type { ContactsMerged } from '../../workflows/contact-lifecycle';
 import { enrollmentWorkflowId } from '../../workflows/workflow-ids';
 import { Prisma, type PrismaClient } from '../../runtime/prisma';
+import type { WorkflowGateway } from '../workflow-gateway';
 import { contactInclude, toContactView, type AuditContext, type ContactRow } from './contacts';
 
 /** What Temporal must hear once the merge has committed (or again, when a merge is repeated). */
@@ -11,6 +13,8 @@ export interface MergeSignals {
   deletedContactIds: string[];
   /** Enrollment workflows to tell (contactMerged): keep goes on for the survivor, the others end. */
   enrollments: Array<{ workflowId: string; survivorContactId: string; keep: boolean }>;
+  /** The survivor's lifecycle workflow and the merged facts its timers follow (contactsMerged); none when nothing was merged. */
+  survivor: { contactId: string; merged: ContactsMerged } | null;
 }
 
 export type MergeOutcome =
@@ -41,7 +45,11 @@ export async function mergeContacts(prisma: PrismaClient, survivorId: string, re
       const losers = request.mergeIds.map((id) => rows.find((row) => row.id === id)!);
       const merged = decideMerge(imageOf(survivor), losers.map(imageOf), request.pick);
       const moved = await moveRecords(tx, survivorId, request.mergeIds, merged);
-      const signals: MergeSignals = { deletedContactIds: request.mergeIds, enrollments: await moveEnrollments(tx, survivorId, request.mergeIds) };
+      const signals: MergeSignals = {
+        deletedContactIds: request.mergeIds,
+        enrollments: await moveEnrollments(tx, survivorId, request.mergeIds),
+        survivor: { contactId: survivorId, merged: mergedFacts(request.mergeIds, merged) },
+      };
       await mergeConsent(tx, survivor, merged);
       await resolveDuplicatePairs(tx, ids, request.mergeIds, audit);
 
@@ -144,15 +152,34 @@ async function lockAndCheck(tx: Tx, survivorId: string, mergeIds: readonly strin
  * a moved enrollment keeps the workflow id of the contact it started for.
  */
 async function earlierMergeSignals(tx: Tx, survivorId: string, mergedIds: readonly string[]): Promise<MergeSignals> {
-  if (mergedIds.length === 0) return { deletedContactIds: [], enrollments: [] };
+  if (mergedIds.length === 0) return { deletedContactIds: [], enrollments: [], survivor: null };
   const enrollments = await tx.enrollment.findMany({ where: { contactId: survivorId }, select: { sequenceId: true, workflowId: true, activeKey: true, stopReason: true } });
+  const survivor = await tx.contact.findUniqueOrThrow({ where: { id: survivorId }, select: { lifecycleStage: true, ownerId: true, lastPurchaseAt: true } });
   return {
     deletedContactIds: [...mergedIds],
+    survivor: { contactId: survivorId, merged: mergedFacts([...mergedIds], survivor) },
     enrollments: enrollments
       .filter((enrollment) => mergedIds.some((id) => enrollment.workflowId === enrollmentWorkflowId(enrollment.sequenceId, id)))
       .filter((enrollment) => enrollment.activeKey !== null || enrollment.stopReason === 'merged')
       .map((enrollment) => ({ workflowId: enrollment.workflowId, survivorContactId: survivorId, keep: enrollment.activeKey !== null })),
   };
+}
+
+/** What the survivor's workflow acts on, as the merge left the contact. */
+function mergedFacts(mergedIds: string[], contact: Pick<MergedContact, 'lifecycleStage' | 'ownerId' | 'lastPurchaseAt'>): ContactsMerged {
+  return { mergedIds, lifecycleStage: contact.lifecycleStage, ownerId: contact.ownerId, lastPurchaseAt: contact.lastPurchaseAt?.toISOString() ?? null };
+}
+
+/**
+ * After the commit: the merged contacts' workflows end, their enrollments go on for the survivor
+ * or end, and the survivor's workflow takes the merged facts, started first if only a merged
+ * contact had automation running.
+ */
+export async function sendMergeSignals(gateway: WorkflowGateway, signals: MergeSignals): Promise<void> {
+  let automated = false;
+  for (const contactId of signals.deletedContactIds) if (await gateway.signalContactDeleted(contactId)) automated = true;
+  for (const { workflowId, survivorContactId, keep } of signals.enrollments) await gateway.signalContactMerged(workflowId, { survivorContactId, keep });
+  if (signals.survivor) await gateway.signalContactsMerged(signals.survivor.contactId, signals.survivor.merged, automated);
 }
 
 async function moveRecords(tx: Tx, survivorId: string, loserIds: string[], merged: MergedContact) {

@@ -1,10 +1,12 @@
 import type { ConsentChannel } from '../consent';
 import type { LifecycleStage } from '../schemas/common';
+import type { RequiredFieldCheck } from './required-fields';
 import type { ImportedAddress, ImportedContact, RowProblem } from './row';
 
 /**
  * What a batch of valid rows does to the contacts, decided without I/O: rows match existing
- * contacts by normalised email, then phone; the policy decides what a match changes. Rows are
+ * contacts by normalised email, then phone; the policy decides what a match changes, and a row
+ * that would leave its contact without a field its stage requires is rejected. Rows are
  * applied in file order, so a later row of the same person updates the contact an earlier row
  * created, exactly as if they had been imported one by one. The caller reads the lookups,
  * writes the plan set-based, and a dry run shows it instead.
@@ -27,6 +29,8 @@ export interface ContactSnapshot {
   emails: string[];
   phones: string[];
   company: CompanyRef | null;
+  /** Read for the required-field rules; an import never sets it. */
+  ownerId: string | null;
   lifecycleStage: LifecycleStage;
   source: string | null;
   tags: string[];
@@ -48,6 +52,8 @@ export interface PlanOptions {
   source: string;
   consent: ImportConsent | null;
   newId(): string;
+  /** Required fields of the stage a row leaves its contact in; a row with any missing is rejected. */
+  requiredFields: RequiredFieldCheck;
 }
 
 export interface KnownCompany extends CompanyRef {
@@ -104,8 +110,15 @@ export interface ConsentGrant {
   line: number;
 }
 
+/** A row that would leave its contact without a field its lifecycle stage requires: nothing of it is written. */
+export interface RejectedRow {
+  line: number;
+  problems: RowProblem[];
+}
+
 export interface BatchPlan {
   outcomes: RowOutcome[];
+  rejected: RejectedRow[];
   changes: ContactChange[];
   /** Every contact the batch creates or changes, as it is after the batch. */
   contacts: PlannedContact[];
@@ -132,43 +145,57 @@ export function planBatch(rows: readonly ImportedContact[], lookups: BatchLookup
   const companies = new Map<string, KnownCompany>(lookups.companies);
   const touched = new Map<string, PlannedContact>();
   const newCompanies: NewCompany[] = [];
-  const plan: BatchPlan = { outcomes: [], changes: [], contacts: [], companies: newCompanies, consentGrants: [] };
+  const plan: BatchPlan = { outcomes: [], rejected: [], changes: [], contacts: [], companies: newCompanies, consentGrants: [] };
 
-  const resolveCompany = (row: ImportedContact): CompanyRef | null => {
-    if (!row.companyName && !row.companyDomain) return null;
+  /** The row's company: a known one, or a new one that `adopt` registers once the row is taken. */
+  const resolveCompany = (row: ImportedContact): { company: CompanyRef | null; created: NewCompany | null } => {
+    if (!row.companyName && !row.companyDomain) return { company: null, created: null };
     const nameKey = row.companyKey;
     const byDomain = row.companyDomain ? companies.get(`domain:${row.companyDomain}`) : undefined;
-    if (byDomain) return { ref: byDomain.ref, name: byDomain.name };
+    if (byDomain) return { company: { ref: byDomain.ref, name: byDomain.name }, created: null };
     // A company found by name only counts when its website does not say it is another one.
     const byName = nameKey ? companies.get(`name:${nameKey}`) : undefined;
-    if (byName && (!row.companyDomain || !byName.domain)) return { ref: byName.ref, name: byName.name };
+    if (byName && (!row.companyDomain || !byName.domain)) return { company: { ref: byName.ref, name: byName.name }, created: null };
     const name = row.companyName ?? row.companyDomain!;
-    const created: KnownCompany = { ref: `new:${row.companyDomain ? `domain:${row.companyDomain}` : `name:${nameKey ?? name}`}`, name, domain: row.companyDomain };
-    newCompanies.push({ ref: created.ref, name, domain: row.companyDomain, nameKey });
-    if (row.companyDomain) companies.set(`domain:${row.companyDomain}`, created);
-    if (nameKey && !companies.has(`name:${nameKey}`)) companies.set(`name:${nameKey}`, created);
-    return { ref: created.ref, name };
+    const ref = `new:${row.companyDomain ? `domain:${row.companyDomain}` : `name:${nameKey ?? name}`}`;
+    return { company: { ref, name }, created: { ref, name, domain: row.companyDomain, nameKey } };
+  };
+  const adopt = (created: NewCompany | null) => {
+    if (!created) return;
+    const known: KnownCompany = { ref: created.ref, name: created.name, domain: created.domain };
+    newCompanies.push(created);
+    if (created.domain) companies.set(`domain:${created.domain}`, known);
+    if (created.nameKey && !companies.has(`name:${created.nameKey}`)) companies.set(`name:${created.nameKey}`, known);
+  };
+  /** Rejects the row when the contact as it would leave it misses a required field. */
+  const rejected = (line: number, after: ContactSnapshot): boolean => {
+    const problems = options.requiredFields(after);
+    if (problems.length > 0) plan.rejected.push({ line, problems });
+    return problems.length > 0;
   };
 
-  for (const row of rows) {
-    const company = resolveCompany(row);
+  /** Plans one row; false when it is rejected and changes nothing. */
+  const planRow = (row: ImportedContact, company: CompanyRef | null): boolean => {
     const keys = rowKeys(row);
+    const grants: ConsentGrant[] = [];
     let matchedId: string | undefined;
     for (let index = 0; matchedId === undefined && index < keys.length; index += 1) matchedId = owners.get(keys[index]!);
 
     if (matchedId === undefined) {
       const id = options.newId();
-      const after = consentGranted(createdSnapshot(row, company, options.source), options.consent, plan, id, row.line, []);
+      const after = consentGranted(createdSnapshot(row, company, options.source), options.consent, grants, id, row.line, []);
+      if (rejected(row.line, after)) return false;
+      plan.consentGrants.push(...grants);
       touched.set(id, { id, isNew: true, before: null, after });
       for (const key of keys) owners.set(key, id);
       plan.outcomes.push({ line: row.line, action: 'created', contactId: id, notes: [] });
       plan.changes.push({ line: row.line, action: 'created', contactId: id, fields: filledFields(after), before: null, after });
-      continue;
+      return true;
     }
 
     if (options.policy === 'skip') {
       plan.outcomes.push({ line: row.line, action: 'skipped', contactId: matchedId, notes: [] });
-      continue;
+      return true;
     }
     const entry = touched.get(matchedId) ?? { id: matchedId, isNew: false, before: stored(lookups, matchedId), after: stored(lookups, matchedId) };
     const notes: RowProblem[] = [];
@@ -183,16 +210,24 @@ export function planBatch(rows: readonly ImportedContact[], lookups: BatchLookup
       return false;
     };
     const applied = applyRow(entry.after, { ...row, emails: row.emails.filter(own('email')), phones: row.phones.filter(own('phone')) }, company, options);
-    const after = consentGranted(applied.after, options.consent, plan, matchedId, row.line, notes);
+    const after = consentGranted(applied.after, options.consent, grants, matchedId, row.line, notes);
     const fields = [...applied.fields, ...(['email', 'sms'] as const).filter((channel) => after.consent[channel] !== entry.after.consent[channel]).map((channel) => `consent.${channel}`)];
     if (fields.length === 0) {
       plan.outcomes.push({ line: row.line, action: 'skipped', contactId: matchedId, notes });
-      continue;
+      return true;
     }
+    if (rejected(row.line, after)) return false;
+    plan.consentGrants.push(...grants);
     plan.changes.push({ line: row.line, action: 'updated', contactId: matchedId, fields, before: entry.after, after });
     touched.set(matchedId, { ...entry, after });
     for (const key of snapshotKeys(after)) owners.set(key, matchedId);
     plan.outcomes.push({ line: row.line, action: 'updated', contactId: matchedId, notes });
+    return true;
+  };
+
+  for (const row of rows) {
+    const { company, created } = resolveCompany(row);
+    if (planRow(row, company)) adopt(created);
   }
   plan.contacts = [...touched.values()];
   return plan;
@@ -212,6 +247,7 @@ function createdSnapshot(row: ImportedContact, company: CompanyRef | null, sourc
     emails: row.emails.map((email) => email.value),
     phones: row.phones.map((phone) => phone.value),
     company,
+    ownerId: null,
     lifecycleStage: row.lifecycleStage ?? 'lead',
     source: row.source ?? source,
     tags: row.tags,
@@ -290,7 +326,7 @@ export function applyRow(current: ContactSnapshot, row: ImportedContact, company
  * Grants the import's consent on each channel the contact has an address for. A contact who
  * withdrew consent is never opted in again by an import: only the person can do that.
  */
-function consentGranted(snapshot: ContactSnapshot, consent: ImportConsent | null, plan: BatchPlan, contactId: string, line: number, notes: RowProblem[]): ContactSnapshot {
+function consentGranted(snapshot: ContactSnapshot, consent: ImportConsent | null, grants: ConsentGrant[], contactId: string, line: number, notes: RowProblem[]): ContactSnapshot {
   if (!consent) return snapshot;
   const after = { ...snapshot, consent: { ...snapshot.consent } };
   for (const channel of consent.channels) {
@@ -301,7 +337,7 @@ function consentGranted(snapshot: ContactSnapshot, consent: ImportConsent | null
       continue;
     }
     after.consent[channel] = 'granted';
-    plan.consentGrants.push({ contactId, channel, line });
+    grants.push({ contactId, channel, line });
   }
   return after;
 }

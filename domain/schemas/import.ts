@@ -103,6 +103,7 @@ const SnapshotSchema = z
     emails: z.array(z.string()),
     phones: z.array(z.string()),
     company: z.string().nullable().meta({ description: 'Company name.' }),
+    ownerId: z.string().nullable().meta({ description: 'The owner, which an import never changes (read for required fields).' }),
     lifecycleStage: LifecycleStageSchema,
     source: z.string().nullable(),
     tags: z.array(z.string()),

@@ -197,6 +197,49 @@ describe('a dry run', () => {
   });
 });
 
+describe('required fields', () => {
+  it('rejects each row that would leave a contact without a field its lifecycle stage requires, in a dry run as in the real import', async () => {
+    const rule = (method: 'PUT' | 'DELETE') =>
+      fetch(`${stack.baseUrl}/v1/required-fields/lifecycle-stages/customer`, {
+        method,
+        headers: { authorization: `Bearer ${stack.keys.admin}`, 'content-type': 'application/json' },
+        ...(method === 'PUT' ? { body: JSON.stringify({ fields: ['phones'] }) } : {}),
+      });
+    expect((await rule('PUT')).status).toBe(200);
+    try {
+      await stack.db.prisma.contact.create({ data: { firstName: 'Cora', lifecycleStage: 'customer', emails: { create: { address: 'cora@example.com', isPrimary: true } } } });
+      // Batches of three rows: line 6 is in the batch after line 3, whose person it imports again, with a phone.
+      const csv = [
+        'Email,Mobile,Lifecycle Stage,Last Name',
+        'buyer@example.com,+1 415 555 0141,customer,Byers',
+        'nophone@example.com,,Customer,Nofone',
+        'lead@example.com,,lead,Leed',
+        'cora@example.com,,,Cole',
+        'nophone@example.com,+1 415 555 0142,customer,',
+      ].join('\n');
+      const rejected = '\uFEFFline,column,reason,value\r\n' +
+        '3,Mobile,required: phones must have a value for a contact in the customer stage,\r\n' +
+        '5,Mobile,required: phones must have a value for a contact in the customer stage,\r\n';
+
+      const dry = await importFile(csv, { dryRun: 'true' });
+      expect(dry).toMatchObject({ status: 'completed', counts: { rowsRead: 5, created: 3, updated: 0, skipped: 0, failed: 2 } });
+      expect(await report(dry.id)).toBe(rejected);
+      expect(await contactByEmail('buyer@example.com')).toBeNull();
+
+      const real = await importFile(csv);
+      expect(real.counts).toEqual(dry.counts);
+      expect(await report(real.id)).toBe(rejected);
+      expect(await contactByEmail('buyer@example.com')).toMatchObject({ lifecycleStage: 'customer', lastName: 'Byers' });
+      expect(await contactByEmail('lead@example.com')).toMatchObject({ lifecycleStage: 'lead', phones: [] });
+      // The stored customer keeps what it had: its row would have left it a customer without a phone.
+      expect(await contactByEmail('cora@example.com')).toMatchObject({ lastName: null });
+      expect(await contactByEmail('nophone@example.com')).toMatchObject({ lifecycleStage: 'customer', lastName: null, phones: [expect.objectContaining({ e164: '+14155550142' })] });
+    } finally {
+      await rule('DELETE');
+    }
+  });
+});
+
 describe('refused uploads', () => {
   it('answer problem+json naming the option or the file, and store nothing', async () => {
     const imports = await stack.db.prisma.import.count();

@@ -8,11 +8,11 @@ import { CaptureEmailProvider } from '../../activities/providers/capture-email';
 import { TemplateRenderer } from '../../activities/templates';
 import { seedDemoData } from '../../prisma/seed';
 import { templatesRoot } from '../../runtime/worker';
-import { contactLifecycle, contactStateQuery, formSubmittedSignal } from '../../workflows/contact-lifecycle';
+import { contactDeletedSignal, contactLifecycle, contactStateQuery, formSubmittedSignal } from '../../workflows/contact-lifecycle';
 import { contactWorkflowId } from '../../workflows/workflow-ids';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { eventually } from '../support/stack';
-import { startTimeSkippingServer } from '../support/time-skipping';
+import { closedWithoutSkipping, idleOnTimer, startCaptureWorker, startTimeSkippingServer } from '../support/time-skipping';
 import { requireTestEnv } from '../support/test-env';
 
 let env: TestWorkflowEnvironment;
@@ -80,4 +80,28 @@ describe('contact lifecycle on the time-skipping server', () => {
       await recordHistory(handle, 'contact-lifecycle-v2-capacity-wait.json');
     });
   }, 60_000);
+
+  it('stops waiting for a rep when the contact is deleted or merged into another, and opens no follow-up task', async () => {
+    await db.prisma.user.updateMany({ where: { role: 'rep' }, data: { leadCapacity: 0 } });
+    const contact = await db.prisma.contact.create({ data: { firstName: 'Wanda', emails: { create: { address: 'wanda@example.com', isPrimary: true } } } });
+    const taskQueue = 'routing-wait';
+    const worker = await startCaptureWorker(env, db, taskQueue);
+    try {
+      const handle = await env.client.workflow.signalWithStart(contactLifecycle, {
+        workflowId: contactWorkflowId(contact.id),
+        taskQueue,
+        args: [{ contactId: contact.id }],
+        signal: formSubmittedSignal,
+        signalArgs: [{ activityId: '00000000-0000-4000-8000-000000000002', formKey: 'demo-contact', welcomeTemplate: 'welcome' }],
+      });
+      await idleOnTimer(env.client, handle.workflowId);
+      await handle.signal(contactDeletedSignal);
+      // Without skipping time: the wait ends on the signal, not on its hour.
+      await closedWithoutSkipping(handle);
+      expect(await db.prisma.task.count({ where: { contactId: contact.id } })).toBe(0);
+      expect((await db.prisma.contact.findUniqueOrThrow({ where: { id: contact.id } })).ownerId).toBeNull();
+    } finally {
+      await worker.stop();
+    }
+  });
 });

@@ -4,6 +4,7 @@ import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createLifecycleActivities } from '../../activities/lifecycle';
 import { ingestTrackedEvents } from '../../api/services/events';
+import { mergeContacts, sendMergeSignals } from '../../api/services/contact-merge';
 import { createWorkflowGateway } from '../../api/workflow-gateway';
 import type { TrackedEventInput } from '../../domain/schemas/tracked-event';
 import { seedDemoData } from '../../prisma/seed';
@@ -17,7 +18,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database';
 import { recordHistory } from '../support/histories';
 import { consentingContact, createSequence, createTemplate } from '../support/sequences';
 import { eventually } from '../support/stack';
-import { startCaptureWorker, startTimeSkippingServer } from '../support/time-skipping';
+import { closedWithoutSkipping, startCaptureWorker, startTimeSkippingServer } from '../support/time-skipping';
 
 const taskQueue = 'customer-lifecycle';
 const day = 86_400_000;
@@ -152,16 +153,16 @@ describe('behaviour rules', () => {
   });
 });
 
-describe('six-month re-engagement', () => {
-  /** A consenting contact who buys now (test-server time); returns the purchase time. */
-  async function customer(firstName: string) {
-    const contact = await consentingContact(db.prisma, { firstName, ownerId: ritaId });
-    await applied(contact.id, await track(contact.id, [{ type: 'purchase', amount: 120, currency: 'EUR' }]));
-    const row = await contactRow(contact.id);
-    expect(row.lifecycleStage).toBe('customer');
-    return { contact, boughtAt: row.lastPurchaseAt! };
-  }
+/** A consenting contact who buys now (test-server time); returns the purchase time. */
+async function customer(firstName: string) {
+  const contact = await consentingContact(db.prisma, { firstName, ownerId: ritaId });
+  await applied(contact.id, await track(contact.id, [{ type: 'purchase', amount: 120, currency: 'EUR' }]));
+  const row = await contactRow(contact.id);
+  expect(row.lifecycleStage).toBe('customer');
+  return { contact, boughtAt: row.lastPurchaseAt! };
+}
 
+describe('six-month re-engagement', () => {
   const reengagementOf = (contactId: string) => db.prisma.enrollment.findFirst({ where: { contactId, sequenceId: winback.id } });
 
   it('marks a customer quiet for 180 days at risk and enrolls it in the re-engagement sequence, whose email goes out, in seconds', async () => {
@@ -220,6 +221,44 @@ describe('six-month re-engagement', () => {
     });
     expect(await db.prisma.auditLog.count({ where: { entityId: contact.id, action: 'contact.lifecycle_changed' } })).toBe(3);
     expect((await stateOf(contact.id)).reengagement).toBeNull();
+  });
+});
+
+describe('merging contacts', () => {
+  /** As POST /v1/contacts/{id}/merge does it: the merge, then its signals. */
+  async function merge(survivorId: string, mergedId: string) {
+    const outcome = await mergeContacts(db.prisma, survivorId, { mergeIds: [mergedId], pick: {} }, { actorId: randomUUID(), requestId: randomUUID() });
+    await sendMergeSignals(gateway, outcome.signals);
+    // The merged contact's workflow ends, and with it its timers.
+    await closedWithoutSkipping(env.client.workflow.getHandle(contactWorkflowId(mergedId)));
+  }
+  const winbacks = (contactIds: string[]) => db.prisma.enrollment.findMany({ where: { sequenceId: winback.id, contactId: { in: contactIds } } });
+
+  it('leaves one quiet-customer timer when a customer is merged into another, on the survivor and from the later purchase', async () => {
+    const first = await customer('Hana');
+    await env.sleep(30 * day);
+    const later = await customer('Hanna');
+    await merge(first.contact.id, later.contact.id);
+    const dueAt = new Date(later.boughtAt.getTime() + 180 * day).toISOString();
+    const state = await eventually(() => stateOf(first.contact.id), (current) => current.reengagement?.dueAt === dueAt);
+    expect(state).toMatchObject({ lifecycleStage: 'customer', lastPurchaseAt: later.boughtAt.toISOString(), reengagement: { phase: 'quiet' } });
+
+    // Past the survivor's own 180 days the merged customer is still one; past the later purchase's it is at risk, once.
+    await env.sleep(151 * day);
+    expect((await contactRow(first.contact.id)).lifecycleStage).toBe('customer');
+    await env.sleep(30 * day);
+    await eventually(() => contactRow(first.contact.id), (row) => row.lifecycleStage === 'at_risk');
+    const enrollments = await eventually(() => winbacks([first.contact.id, later.contact.id]), (rows) => rows.length > 0);
+    expect(enrollments).toEqual([expect.objectContaining({ contactId: first.contact.id, sourceKey: `contact:${first.contact.id}:reengagement:${later.boughtAt.toISOString()}` })]);
+  });
+
+  it('starts the survivor\'s workflow when only the merged contact had automation running', async () => {
+    const lead = await consentingContact(db.prisma, { firstName: 'Ines', ownerId: ritaId });
+    const buyer = await customer('Inez');
+    await merge(lead.id, buyer.contact.id);
+    const state = await eventually(() => stateOf(lead.id), (current) => current.reengagement !== undefined && current.reengagement !== null);
+    expect(state).toMatchObject({ lifecycleStage: 'customer', lastPurchaseAt: buyer.boughtAt.toISOString(), reengagement: { phase: 'quiet', dueAt: new Date(buyer.boughtAt.getTime() + 180 * day).toISOString() } });
+    expect(await searchStage(lead.id)).toBe('customer');
   });
 });
 

@@ -48,6 +48,7 @@ describe('loadConfig', () => {
       DUPLICATE_AUDIT_TIME_ZONE: 'UTC',
       IMPORT_MAX_MB: 200,
       IMPORT_BATCH_ROWS: 5000,
+      IMPORT_UPLOAD_ABANDON_MINUTES: 60,
     });
   });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { planBatch, type BatchLookups, type ContactSnapshot, type KnownCompany, type PlanOptions } from '../../domain/import/plan';
+import { requiredFieldCheck } from '../../domain/import/required-fields';
 import type { ImportedContact } from '../../domain/import/row';
 import { companyMatchKey } from '../../domain/matching';
 
@@ -15,7 +16,7 @@ function imported(line: number, fields: Partial<Omit<ImportedContact, 'emails' |
 }
 
 const existing: ContactSnapshot = {
-  firstName: 'Jane', lastName: null, emails: ['jane@example.com'], phones: [], company: null, lifecycleStage: 'customer',
+  firstName: 'Jane', lastName: null, emails: ['jane@example.com'], phones: [], company: null, ownerId: null, lifecycleStage: 'customer',
   source: 'website', tags: ['vip'], timeZone: null, country: null, customFields: { plan: 'gold' }, consent: {},
 };
 
@@ -30,7 +31,7 @@ function lookups(contacts: Record<string, ContactSnapshot> = { 'c-jane': existin
 
 function options(overrides: Partial<PlanOptions> = {}): PlanOptions {
   let next = 0;
-  return { policy: 'update_blanks', source: 'import', consent: null, newId: () => `new-${(next += 1)}`, ...overrides };
+  return { policy: 'update_blanks', source: 'import', consent: null, newId: () => `new-${(next += 1)}`, requiredFields: () => [], ...overrides };
 }
 
 const janeRow = imported(2, { emails: ['jane@example.com'], firstName: 'Janet', lastName: 'Doe', lifecycleStage: 'lead', tags: ['trade-show'], customFields: { plan: 'silver', size: 'M' } });
@@ -149,5 +150,60 @@ describe('planBatch consent', () => {
     const plan = planBatch([imported(2, { emails: ['jane@example.com'] })], lookups(), options({ consent }));
     expect(plan.outcomes[0]!.action).toBe('updated');
     expect(plan.changes[0]!.fields).toEqual(['consent.email']);
+  });
+});
+
+describe('planBatch required fields', () => {
+  const mapping = [
+    { index: 0, column: 'Email', field: 'email' as const },
+    { index: 1, column: 'Phone', field: 'phone' as const },
+    { index: 2, column: 'Stage', field: 'lifecycleStage' as const },
+    { index: 3, column: 'Firma', field: 'companyName' as const },
+  ];
+  const requiredFields = requiredFieldCheck(new Map([['customer', ['phones', 'companyId', 'ownerId', 'customFields.budget']]]), mapping);
+  const missing = (field: string, column: string) => ({ column, reason: `required: ${field} must have a value for a contact in the customer stage`, value: null });
+
+  it('rejects a new contact in a guarded stage with each missing field on its column, or named when no column fills it', () => {
+    const plan = planBatch([imported(2, { emails: ['x@example.com'], lifecycleStage: 'customer', companyName: 'Acme' })], lookups({}), options({ requiredFields }));
+    expect(plan.rejected).toEqual([{ line: 2, problems: [missing('phones', 'Phone'), missing('ownerId', 'ownerId'), missing('customFields.budget', 'customFields.budget')] }]);
+    expect(plan.outcomes).toEqual([]);
+    expect(plan.contacts).toEqual([]);
+    expect(plan.companies).toEqual([]);
+  });
+
+  it('takes rows whose stage has no rule, or that fill what it requires', () => {
+    const phoneOnly = requiredFieldCheck(new Map([['customer', ['phones']]]), mapping);
+    const plan = planBatch(
+      [imported(2, { emails: ['lead@example.com'] }), imported(3, { emails: ['buyer@example.com'], phones: ['+14155550132'], lifecycleStage: 'customer' })],
+      lookups({}),
+      options({ requiredFields: phoneOnly }),
+    );
+    expect(plan.rejected).toEqual([]);
+    expect(plan.outcomes.map((outcome) => outcome.action)).toEqual(['created', 'created']);
+  });
+
+  it('checks a matched contact in the stage it keeps after the policy, and a later row of the same person sees nothing of a rejected one', () => {
+    const phoneOnly = requiredFieldCheck(new Map([['customer', ['phones']]]), mapping);
+    const consent = { channels: ['email' as const], basis: 'webinar opt-in' };
+    // update_blanks keeps Jane a customer whatever the row's stage; her row brings no phone.
+    const plan = planBatch(
+      [imported(2, { emails: ['jane@example.com'], lastName: 'Doe', lifecycleStage: 'lead' }), imported(3, { emails: ['jane@example.com'], phones: ['+14155550132'] })],
+      lookups(),
+      options({ requiredFields: phoneOnly, consent }),
+    );
+    expect(plan.rejected).toEqual([{ line: 2, problems: [missing('phones', 'Phone')] }]);
+    expect(plan.changes).toEqual([expect.objectContaining({ line: 3, fields: ['phones', 'consent.email'], before: existing })]);
+    expect(plan.consentGrants).toEqual([{ contactId: 'c-jane', channel: 'email', line: 3 }]);
+
+    // overwrite moves her to lead, which has no rule.
+    const overwritten = planBatch([imported(2, { emails: ['jane@example.com'], lifecycleStage: 'lead' })], lookups(), options({ requiredFields: phoneOnly, policy: 'overwrite' }));
+    expect(overwritten.rejected).toEqual([]);
+    expect(overwritten.outcomes[0]!.action).toBe('updated');
+  });
+
+  it('leaves rows that change nothing skipped, whatever the contact lacks', () => {
+    const plan = planBatch([imported(2, { emails: ['jane@example.com'] })], lookups(), options({ requiredFields: requiredFieldCheck(new Map([['customer', ['phones']]]), mapping) }));
+    expect(plan.rejected).toEqual([]);
+    expect(plan.outcomes[0]!.action).toBe('skipped');
   });
 });
