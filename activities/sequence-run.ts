@@ -1,4 +1,4 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { evaluateCondition, messageFactsFrom, messageStepsOf, type MessageFacts } from '../domain/conditions';
 import type { LifecycleStage } from '../domain/schemas/common';
 import type { taskPriorities, taskTypes } from '../domain/schemas/task';
@@ -8,6 +8,7 @@ import type { StepMapping } from '../domain/sequence-migration';
 import { chooseVariant, type SplitVariant } from '../domain/split-cohort';
 import { pinnedTemplate, TemplatePinsSchema } from '../domain/template-pins';
 import type { Prisma } from '../runtime/prisma';
+import { announceStageChange } from './contact-signals';
 import type { ActivityDeps } from './deps';
 import { recordStageChange } from './lifecycle';
 import { createTaskActivities } from './tasks';
@@ -82,6 +83,8 @@ export interface ContactUpdateRequest {
   contactId: string;
   enrollmentId: string;
   stepKey: string;
+  /** The step's visit: with the enrollment and step, it names a stage change for the enrollments told of it. */
+  visit: number;
   lifecycleStage?: LifecycleStage | undefined;
   addTags?: string[] | undefined;
   removeTags?: string[] | undefined;
@@ -254,7 +257,7 @@ export function createSequenceRunActivities({ prisma }: Pick<ActivityDeps, 'pris
      * when the stage actually changes, so a retry adds none.
      */
     async applyContactUpdate(request: ContactUpdateRequest): Promise<{ changed: string[] } | { skipped: 'contact_deleted' }> {
-      return prisma.$transaction(async (tx) => {
+      const result = await prisma.$transaction(async (tx) => {
         const [locked] = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM contacts WHERE id = ${request.contactId}::uuid AND deleted_at IS NULL FOR UPDATE`;
         if (!locked) return { skipped: 'contact_deleted' as const };
         const contact = await tx.contact.findUniqueOrThrow({ where: { id: request.contactId }, select: { lifecycleStage: true, tags: true, customFields: true } });
@@ -291,6 +294,13 @@ export function createSequenceRunActivities({ prisma }: Pick<ActivityDeps, 'pris
         }
         return { changed };
       });
+      // Announced on every attempt, changed now or by an earlier one: the contact's workflow and
+      // enrollments follow the stage (and ignore a stage they already have).
+      if (request.lifecycleStage && !('skipped' in result)) {
+        const { client, info } = Context.current();
+        await announceStageChange(client, info.taskQueue, request.contactId, { changeId: `enrollment:${request.enrollmentId}:${request.stepKey}:${request.visit}`, stage: request.lifecycleStage });
+      }
+      return result;
     },
 
     /** Ends a live enrollment: its active key is freed, so the contact may be enrolled again (as the sequence's re-enrollment policy allows). */

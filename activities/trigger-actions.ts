@@ -1,10 +1,13 @@
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import type { LifecycleStage } from '../domain/schemas/common';
 import { NotFoundError, ValidationError } from '../domain/errors';
 import type { TriggerAction, TriggerEvent, TriggerWebhookEvent } from '../domain/schemas/trigger';
 import { customFieldName } from '../domain/trigger-validation';
 import { Prisma } from '../runtime/prisma';
 import { contactTemplateVariables } from '../domain/template-variables';
 import type { DealStageChanged } from '../workflows/deal-messages';
+import { announceStageChange } from './contact-signals';
 import type { ActivityDeps } from './deps';
 import { dealAmount, dealTemplateVariables, liveContact, loadDealContext, type DealContext } from './deal-context';
 import { createEmailSendingActivities } from './email-sending';
@@ -136,6 +139,11 @@ export function createTriggerActionExecutors(
         },
       });
     });
+    // Also when an earlier attempt wrote it: announcing twice is harmless, never announcing is not.
+    if (action.target === 'contact' && action.field === 'lifecycleStage') {
+      const { client, info } = Context.current();
+      await announceStageChange(client, info.taskQueue, entityId, { changeId: triggerActionKey(input), stage: action.value as LifecycleStage });
+    }
     return outcome;
   }
 

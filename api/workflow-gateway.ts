@@ -3,12 +3,13 @@ import type { SignalDefinition } from '@temporalio/common';
 import type { TrackedEventFact } from '../domain/schemas/tracked-event';
 import {
   contactDeletedSignal,
-  contactLifecycle,
   contactsMergedSignal,
   emailDeliveryEventSignal,
   formSubmittedSignal,
+  lifecycleStageChangedSignal,
   trackedEventsSignal,
   type ContactsMerged,
+  type LifecycleStageChanged,
   type EmailDeliveryEvent,
   type FormSubmitted,
 } from '../workflows/contact-lifecycle';
@@ -22,9 +23,9 @@ import {
   type DealWorkflowInput,
 } from '../workflows/deal-messages';
 import { contactMergedSignal, enrollmentEventSignal, taskCompletedSignal, type ContactMerged, type EnrollmentEvent } from '../workflows/enrollment-messages';
-import { ContactIdAttribute, LifecycleStageAttribute } from '../workflows/search-attributes';
 import type { contactImport } from '../workflows/contact-import';
 import { contactWorkflowId, dealWorkflowId, importWorkflowId } from '../workflows/workflow-ids';
+import { signalContactWorkflow } from '../activities/contact-signals';
 import type { ApiDeps } from './deps';
 
 /** The API's only doorway into Temporal: every start and signal goes through here. */
@@ -43,19 +44,7 @@ export function createWorkflowGateway({ temporal, config, metrics }: Pick<ApiDep
 
   /** The contact's workflow receives the signal, and starts first if it is not running. */
   async function signalContact<T>(contactId: string, lifecycleStage: string, signal: SignalDefinition<[T]>, payload: T): Promise<void> {
-    await counted('contactLifecycle', signal.name, () =>
-      temporal.workflow.signalWithStart(contactLifecycle, {
-        workflowId: contactWorkflowId(contactId),
-        taskQueue: config.TEMPORAL_TASK_QUEUE,
-        args: [{ contactId }],
-        signal,
-        signalArgs: [payload],
-        typedSearchAttributes: [
-          { key: ContactIdAttribute, value: contactId },
-          { key: LifecycleStageAttribute, value: lifecycleStage },
-        ],
-      }),
-    );
+    await counted('contactLifecycle', signal.name, () => signalContactWorkflow(temporal, config.TEMPORAL_TASK_QUEUE, contactId, lifecycleStage, signal, payload));
   }
 
   /**
@@ -125,6 +114,11 @@ export function createWorkflowGateway({ temporal, config, metrics }: Pick<ApiDep
     /** Tells one running enrollment what happened to its contact; an ended one needs nothing. */
     signalEnrollmentEvent(workflowId: string, event: EnrollmentEvent): Promise<void> {
       return ignoreEnded(temporal.workflow.getHandle(workflowId).signal(enrollmentEventSignal, event));
+    },
+
+    /** PATCH /v1/contacts set the stage: the contact's workflow follows it and tells its enrollments. */
+    signalLifecycleStageChanged(contactId: string, change: LifecycleStageChanged): Promise<void> {
+      return signalContact(contactId, change.stage, lifecycleStageChangedSignal, change);
     },
 
     signalFormSubmitted(contactId: string, lifecycleStage: string, submission: FormSubmitted): Promise<void> {

@@ -13,10 +13,12 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { LifecycleStage } from '../domain/schemas/common';
 import type { TrackedEventFact } from '../domain/schemas/tracked-event';
 import {
   applyMerge,
   enrollFromForm,
+  followExternalStage,
   handleTrackedEvent,
   notifyContactDeleted,
   notifyDeliveryEvent,
@@ -58,6 +60,8 @@ export interface ContactLifecycleState {
   reengagement?: ReengagementTimer | null;
   /** Merges into this contact not yet applied. */
   merges?: ContactsMerged[];
+  /** Stages set outside this workflow, not yet followed. */
+  stageChanges?: LifecycleStageChanged[];
 }
 
 export interface ContactLifecycleInput {
@@ -92,12 +96,20 @@ export interface ContactsMerged {
   lastPurchaseAt: string | null;
 }
 
+/** Someone or something else set the contact's stage (see customer-lifecycle.ts followExternalStage). */
+export interface LifecycleStageChanged {
+  /** Names the change (an audit row, a sequence step visit, a trigger action): the enrollments' event id. */
+  changeId: string;
+  stage: LifecycleStage;
+}
+
 export const formSubmittedSignal = defineSignal<[FormSubmitted]>('formSubmitted');
 export const emailDeliveryEventSignal = defineSignal<[EmailDeliveryEvent]>('emailDeliveryEvent');
 /** Page views, purchases, replies, meetings and custom events stored by POST /v1/events: one signal per contact and batch, in batch order. */
 export const trackedEventsSignal = defineSignal<[TrackedEventFact[]]>('trackedEvents');
 export const contactDeletedSignal = defineSignal('contactDeleted');
 export const contactsMergedSignal = defineSignal<[ContactsMerged]>('contactsMerged');
+export const lifecycleStageChangedSignal = defineSignal<[LifecycleStageChanged]>('lifecycleStageChanged');
 export const contactStateQuery = defineQuery<ContactLifecycleState>('state');
 
 /** Before the `lead-flow-v2` patch every step was a regular activity; kept for running workflows. */
@@ -183,6 +195,9 @@ export async function contactLifecycle({ contactId, state: carried }: ContactLif
   setHandler(contactsMergedSignal, (merge) => {
     (state.merges ??= []).push(merge);
   });
+  setHandler(lifecycleStageChangedSignal, (change) => {
+    (state.stageChanges ??= []).push(change);
+  });
   setHandler(contactStateQuery, () => state);
 
   const v2 = patched(leadFlowV2);
@@ -202,7 +217,7 @@ export async function contactLifecycle({ contactId, state: carried }: ContactLif
   }
 
   const hasWork = () =>
-    state.pending.length > 0 || (state.deliveryEvents?.length ?? 0) > 0 || (state.trackedEvents?.length ?? 0) > 0 || (state.merges?.length ?? 0) > 0;
+    [state.pending, state.deliveryEvents, state.trackedEvents, state.merges, state.stageChanges].some((queue) => (queue?.length ?? 0) > 0);
   const ready = () => deleted || hasWork() || workflowInfo().continueAsNewSuggested;
   for (;;) {
     // The quiet-customer timer is this wait's timeout: no separate timer loop, no polling.
@@ -220,6 +235,7 @@ export async function contactLifecycle({ contactId, state: carried }: ContactLif
     const submission = deliveryEvent ? undefined : state.pending.shift();
     const trackedEvent = deliveryEvent || submission ? undefined : state.trackedEvents?.shift();
     const merge = deliveryEvent || submission || trackedEvent ? undefined : state.merges?.shift();
+    const stageChange = deliveryEvent || submission || trackedEvent || merge ? undefined : state.stageChanges?.shift();
     if (deliveryEvent) {
       await handleDeliveryEvent(contactId, state, deliveryEvent, steps);
       if (isV3()) await notifyDeliveryEvent(customer, deliveryEvent);
@@ -229,6 +245,7 @@ export async function contactLifecycle({ contactId, state: carried }: ContactLif
       await handleTrackedEvent(customer, trackedEvent);
       state.handledEventIds = [...(state.handledEventIds ?? []), trackedEvent.eventId].slice(-handledEventIdsKept);
     } else if (merge && isV3()) await applyMerge(customer, merge);
+    else if (stageChange && isV3()) await followExternalStage(customer, stageChange);
     if (workflowInfo().continueAsNewSuggested && !hasWork()) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof contactLifecycle>({ contactId, state });

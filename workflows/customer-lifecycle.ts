@@ -5,7 +5,7 @@ import type { LifecycleOutcome } from '../activities/lifecycle';
 import { daysAfter, reengagementStages } from '../domain/lifecycle';
 import type { LifecycleStage } from '../domain/schemas/common';
 import type { TrackedEventFact, TrackedEventType } from '../domain/schemas/tracked-event';
-import type { ContactLifecycleState, ContactsMerged, EmailDeliveryEvent, FormSubmitted } from './contact-lifecycle';
+import type { ContactLifecycleState, ContactsMerged, EmailDeliveryEvent, FormSubmitted, LifecycleStageChanged } from './contact-lifecycle';
 import { LifecycleStageAttribute } from './search-attributes';
 import { contactWorkflowId } from './workflow-ids';
 
@@ -108,14 +108,31 @@ export async function applyMerge(ctx: Context, merge: ContactsMerged): Promise<v
   const known = state.lastPurchaseAt ?? null;
   // A purchase this workflow applied after the merge committed is the later one.
   const lastPurchaseAt = merge.lastPurchaseAt !== null && (known === null || Date.parse(merge.lastPurchaseAt) > Date.parse(known)) ? merge.lastPurchaseAt : known;
-  if (merge.lifecycleStage === state.lifecycleStage && lastPurchaseAt === known) return;
   state.lastPurchaseAt = lastPurchaseAt;
-  if (merge.lifecycleStage !== state.lifecycleStage) {
-    state.lifecycleStage = merge.lifecycleStage;
-    upsertSearchAttributes([{ key: LifecycleStageAttribute, value: merge.lifecycleStage }]);
+  await adoptStage(ctx, merge.lifecycleStage as LifecycleStage, lastPurchaseAt !== known);
+}
+
+/**
+ * The stage was set outside this workflow (PATCH /v1/contacts, a sequence's update step, a
+ * trigger's update_field): the search attribute and the quiet-customer timer follow it, and the
+ * contact's enrollments hear of it (each exits if its sequence exits at that stage).
+ */
+export async function followExternalStage(ctx: Context, change: LifecycleStageChanged): Promise<void> {
+  await adoptStage(ctx, change.stage, false);
+  await ctx.steps.notifyEnrollments({ contactId: ctx.contactId, eventId: change.changeId, kind: 'lifecycle_changed', stage: change.stage });
+}
+
+/** A customer's quiet period starts when it becomes one (or its last purchase moved); other stages but at_risk have none. */
+async function adoptStage(ctx: Context, stage: LifecycleStage, purchaseMoved: boolean): Promise<void> {
+  const { state } = ctx;
+  const entered = stage !== state.lifecycleStage;
+  if (entered) {
+    state.lifecycleStage = stage;
+    upsertSearchAttributes([{ key: LifecycleStageAttribute, value: stage }]);
   }
-  if (state.lifecycleStage === 'customer') await armReengagement(ctx);
-  else if (!reengagementStages.includes(state.lifecycleStage as LifecycleStage)) state.reengagement = null;
+  if (stage === 'customer') {
+    if (entered || purchaseMoved) await armReengagement(ctx);
+  } else if (!reengagementStages.includes(stage)) state.reengagement = null;
 }
 
 /** When the main loop's wait should end for the quiet-customer timer (null: no timer armed). */

@@ -266,7 +266,7 @@ async function execute(run: Run, instruction: Instruction): Promise<number | nul
     }
     case 'update': {
       const { lifecycleStage, addTags, removeTags, fields } = instruction;
-      const result = await quick.applyContactUpdate({ contactId, enrollmentId, stepKey: instruction.key, lifecycleStage, addTags, removeTags, fields });
+      const result = await quick.applyContactUpdate({ contactId, enrollmentId, stepKey: instruction.key, visit, lifecycleStage, addTags, removeTags, fields });
       if ('skipped' in result) return skip(run, record, result.skipped, pc + 1);
       return record('updated', pc + 1, { detail: { changed: result.changed } });
     }

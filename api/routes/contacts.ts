@@ -79,7 +79,10 @@ export function contactsRouter(deps: ApiDeps, gateway: WorkflowGateway): Router 
   router.patch('/:id', requireRole(...everyone), async (req, res) => {
     const { id } = parseParams(IdParamsSchema, req);
     const patch = parseBody(ContactUpdateSchema, req);
-    res.json(await updateContact(prisma, id, patch, { actorId: req.principal!.apiKeyId, requestId: String(req.id) }));
+    const contact = await updateContact(prisma, id, patch, { actorId: req.principal!.apiKeyId, requestId: String(req.id) });
+    // Sent whenever the stage is given, changed or not: a retry after a lost signal tells it again.
+    if (patch.lifecycleStage) await gateway.signalLifecycleStageChanged(id, { changeId: `request:${String(req.id)}`, stage: patch.lifecycleStage });
+    res.json(contact);
   });
 
   router.delete('/:id', requireRole('admin', 'marketer', 'sales_ops'), async (req, res) => {

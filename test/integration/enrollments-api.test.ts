@@ -309,3 +309,23 @@ describe('migrating running enrollments to a newer version', () => {
     expect(second.body).toMatchObject({ status: 'completed', matched: 0, migrated: 0 });
   });
 });
+
+describe('stage changes made outside the contact workflow', () => {
+  it('ends an enrollment that exits at a stage when a rep sets that stage through PATCH /v1/contacts, and the contact workflow follows', async () => {
+    const sequenceId = await publishedSequence({ exitOn: ['lifecycle_reached'], exitLifecycleStage: 'customer' });
+    const pat = await contact();
+    const enrolled = await enroll(sequenceId, pat.id);
+    await eventually(() => stack.db.prisma.enrollment.findUniqueOrThrow({ where: { id: enrolled.body.id } }), (row) => row.currentStepKey === 'pause');
+
+    expect((await call('PATCH', `/v1/contacts/${pat.id}`, { body: { lifecycleStage: 'sql' } })).status).toBe(200);
+    const contactWorkflow = stack.client.workflow.getHandle(`contact:${pat.id}`);
+    await eventually(() => contactWorkflow.query<{ lifecycleStage: string }>('state').catch(() => null), (state) => state?.lifecycleStage === 'sql');
+    expect((await stack.db.prisma.enrollment.findUniqueOrThrow({ where: { id: enrolled.body.id } })).status).toBe('active');
+
+    expect((await call('PATCH', `/v1/contacts/${pat.id}`, { body: { lifecycleStage: 'customer' } })).status).toBe(200);
+    const ended = await eventually(() => stack.db.prisma.enrollment.findUniqueOrThrow({ where: { id: enrolled.body.id } }), (row) => row.status !== 'active');
+    expect(ended).toMatchObject({ status: 'exited', stopReason: 'lifecycle_reached' });
+    const search = await contactWorkflow.describe();
+    expect(search.typedSearchAttributes.getAll().find((pair) => pair.key.name === 'LifecycleStage')?.value).toBe('customer');
+  });
+});

@@ -509,3 +509,21 @@ describe('migrating to a newer version', () => {
     expect(await db.prisma.enrollment.findUniqueOrThrow({ where: { id: enrollment.id } })).toMatchObject({ status: 'completed', version: 3 });
   });
 });
+
+describe('a stage set by an update step', () => {
+  it('reaches the contact workflow and ends the contact\'s other enrollments that exit at that stage', async () => {
+    const waiting = await createSequence(db.prisma, [{ definition: { steps: [{ key: 'week', type: 'wait', duration: 'P7D' }, { key: 'late', type: 'email', template: 'drip-intro' }], settings: { exitOn: ['lifecycle_reached'], exitLifecycleStage: 'customer' } } }]);
+    const promoting = await createSequence(db.prisma, [{ definition: { steps: [{ key: 'promote', type: 'update', lifecycleStage: 'customer' }] } }]);
+    const max = await consentingContact(db.prisma, { firstName: 'Max' });
+    const first = await enroll(env, db.prisma, taskQueue, waiting, max.id);
+    await idleOnTimer(env.client, first.handle.workflowId);
+
+    const second = await enroll(env, db.prisma, taskQueue, promoting, max.id);
+    await closedWithoutSkipping(second.handle);
+    await closedWithoutSkipping(first.handle);
+    expect(await db.prisma.enrollment.findUniqueOrThrow({ where: { id: first.enrollment.id } })).toMatchObject({ status: 'exited', stopReason: 'lifecycle_reached' });
+    expect(await messagesOf(max.id)).toEqual([]);
+    const contactWorkflow = env.client.workflow.getHandle(`contact:${max.id}`);
+    expect(await contactWorkflow.query<{ lifecycleStage: string }>('state')).toMatchObject({ lifecycleStage: 'customer' });
+  });
+});
