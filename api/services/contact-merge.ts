@@ -5,7 +5,7 @@ import type { ContactsMerged } from '../../workflows/contact-lifecycle';
 import { enrollmentWorkflowId } from '../../workflows/workflow-ids';
 import { Prisma, type PrismaClient } from '../../runtime/prisma';
 import type { WorkflowGateway } from '../workflow-gateway';
-import { contactInclude, toContactView, type AuditContext, type ContactRow } from './contacts';
+import { contactInclude, scoreClock, toContactView, type AuditContext, type ContactRow, type ScoreClock } from './contacts';
 
 /** What Temporal must hear once the merge has committed (or again, when a merge is repeated). */
 export interface MergeSignals {
@@ -74,7 +74,8 @@ export async function mergeContacts(prisma: PrismaClient, survivorId: string, re
       });
       await tx.contact.updateMany({ where: { id: { in: request.mergeIds } }, data: { deletedAt: now, mergedIntoId: survivorId } });
 
-      const view = toContactView(await tx.contact.findUniqueOrThrow({ where: { id: survivorId }, include: contactInclude }));
+      const clock = await scoreClock(tx);
+      const view = toContactView(await tx.contact.findUniqueOrThrow({ where: { id: survivorId }, include: contactInclude }), clock);
       const result: MergeResult = {
         survivor: view,
         mergedIds: request.mergeIds,
@@ -89,14 +90,14 @@ export async function mergeContacts(prisma: PrismaClient, survivorId: string, re
       await tx.auditLog.create({
         data: {
           ...actor, action: 'contact.merged', entityType: 'contact', entityId: survivorId,
-          before: { survivor: beforeImage(survivor), merged: losers.map(beforeImage) } as Prisma.InputJsonObject,
+          before: { survivor: beforeImage(survivor, clock), merged: losers.map((loser) => beforeImage(loser, clock)) } as Prisma.InputJsonObject,
           after: { contact: view, decisions: merged.decisions, moved: result.moved, enrollments: signals.enrollments } as unknown as Prisma.InputJsonObject,
         },
       });
       await tx.auditLog.createMany({
         data: losers.map((loser) => ({
           ...actor, action: 'contact.merged_into', entityType: 'contact', entityId: loser.id,
-          before: beforeImage(loser) as Prisma.InputJsonObject, after: { mergedIntoId: survivorId },
+          before: beforeImage(loser, clock) as Prisma.InputJsonObject, after: { mergedIntoId: survivorId },
         })),
       });
       return { kind: 'merged' as const, result, signals };
@@ -298,6 +299,7 @@ function imageOf(row: ContactRow): MergeImage {
 }
 
 /** The contact as the API shows it plus what the view leaves out, so the log can explain every merged value. */
-function beforeImage(row: ContactRow) {
-  return { ...toContactView(row), scoreAsOf: row.scoreAsOf?.toISOString() ?? null, lastPurchaseAt: row.lastPurchaseAt?.toISOString() ?? null };
+function beforeImage(row: ContactRow, clock: ScoreClock) {
+  // The stored score with its moment, which the merge added up, next to the shown (decayed) one.
+  return { ...toContactView(row, clock), storedScore: row.score, scoreAsOf: row.scoreAsOf?.toISOString() ?? null, lastPurchaseAt: row.lastPurchaseAt?.toISOString() ?? null };
 }

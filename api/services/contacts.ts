@@ -2,6 +2,8 @@ import { ConflictError, NotFoundError, ValidationError } from '../../domain/erro
 import type { ContactListQuery, ContactCreate, ContactUpdate, ContactView } from '../../domain/schemas/contact';
 import { Prisma, type PrismaClient } from '../../runtime/prisma';
 import type { Cursor } from '../pagination';
+import { readAutomationSetting } from '../../activities/automation-settings';
+import { scoreAt } from '../../domain/scoring';
 import { assertLifecycleStageRequirements } from './required-fields';
 
 export const contactInclude = {
@@ -17,7 +19,17 @@ export interface AuditContext {
   requestId: string;
 }
 
-export function toContactView(row: ContactRow): ContactView {
+/** Scores are stored with the moment they were exact and shown decayed to `at` (domain/scoring.ts). */
+export interface ScoreClock {
+  halfLifeDays: number;
+  at: Date;
+}
+
+export async function scoreClock(db: Pick<Prisma.TransactionClient, 'automationSetting'>): Promise<ScoreClock> {
+  return { halfLifeDays: (await readAutomationSetting(db, 'scoring')).halfLifeDays, at: new Date() };
+}
+
+export function toContactView(row: ContactRow, clock: ScoreClock): ContactView {
   return {
     id: row.id,
     firstName: row.firstName,
@@ -30,7 +42,7 @@ export function toContactView(row: ContactRow): ContactView {
     source: row.source,
     timeZone: row.timeZone,
     country: row.country,
-    score: row.score,
+    score: Math.round(scoreAt({ score: row.score, asOf: row.scoreAsOf }, clock.at, clock.halfLifeDays)),
     tags: row.tags,
     customFields: row.customFields as Record<string, unknown>,
     consent: Object.fromEntries(row.consents.map((consent) => [consent.channel, { status: consent.status, source: consent.source, at: consent.at.toISOString() }])),
@@ -41,7 +53,7 @@ export function toContactView(row: ContactRow): ContactView {
 
 export async function getContact(prisma: PrismaClient, id: string): Promise<ContactView | null> {
   const row = await prisma.contact.findFirst({ where: { id, deletedAt: null }, include: contactInclude });
-  return row ? toContactView(row) : null;
+  return row ? toContactView(row, await scoreClock(prisma)) : null;
 }
 
 export async function listContacts(prisma: PrismaClient, query: ContactListQuery, cursor: Cursor | undefined): Promise<ContactView[]> {
@@ -62,7 +74,8 @@ export async function listContacts(prisma: PrismaClient, query: ContactListQuery
     take: query.limit + 1,
     include: contactInclude,
   });
-  return rows.map(toContactView);
+  const clock = await scoreClock(prisma);
+  return rows.map((row) => toContactView(row, clock));
 }
 
 export async function createContact(prisma: PrismaClient, input: ContactCreate, audit: AuditContext): Promise<ContactView> {
@@ -87,7 +100,7 @@ export async function createContact(prisma: PrismaClient, input: ContactCreate, 
         },
         include: contactInclude,
       });
-      const view = toContactView(row);
+      const view = toContactView(row, await scoreClock(tx));
       await tx.auditLog.create({
         data: { actorType: 'api_key', actorId: audit.actorId, action: 'contact.created', entityType: 'contact', entityId: row.id, after: view as unknown as Prisma.InputJsonObject, requestId: audit.requestId },
       });
@@ -138,11 +151,12 @@ export async function updateContact(prisma: PrismaClient, id: string, patch: Con
         },
         include: contactInclude,
       });
-      const view = toContactView(row);
+      const clock = await scoreClock(tx);
+      const view = toContactView(row, clock);
       await tx.auditLog.create({
         data: {
           actorType: 'api_key', actorId: audit.actorId, action: 'contact.updated', entityType: 'contact', entityId: id,
-          before: toContactView(before) as unknown as Prisma.InputJsonObject, after: view as unknown as Prisma.InputJsonObject, requestId: audit.requestId,
+          before: toContactView(before, clock) as unknown as Prisma.InputJsonObject, after: view as unknown as Prisma.InputJsonObject, requestId: audit.requestId,
         },
       });
       return view;
@@ -166,7 +180,7 @@ export async function deleteContact(prisma: PrismaClient, id: string, audit: Aud
     await tx.contactMatchKey.deleteMany({ where: { contactId: id } });
     await tx.contact.update({ where: { id }, data: { deletedAt: new Date() } });
     await tx.auditLog.create({
-      data: { actorType: 'api_key', actorId: audit.actorId, action: 'contact.deleted', entityType: 'contact', entityId: id, before: toContactView(before) as unknown as Prisma.InputJsonObject, requestId: audit.requestId },
+      data: { actorType: 'api_key', actorId: audit.actorId, action: 'contact.deleted', entityType: 'contact', entityId: id, before: toContactView(before, await scoreClock(tx)) as unknown as Prisma.InputJsonObject, requestId: audit.requestId },
     });
   });
 }

@@ -86,7 +86,7 @@ export const ContactSchema = z
     source: z.string().nullable(),
     timeZone: z.string().nullable(),
     country: z.string().nullable(),
-    score: z.number().int(),
+    score: z.number().int().meta({ description: 'Lead score now: the points of tracked events, each losing half its value every scoring half-life (`/v1/settings/scoring`), rounded.' }),
     tags: z.array(z.string()),
     customFields: z.record(z.string(), z.unknown()),
     consent: z.record(z.string(), z.object({ status: z.enum(['granted', 'revoked']), source: z.string(), at: z.string() })),

@@ -194,3 +194,19 @@ describe('tracked events through the contact workflow', () => {
     expect(await prisma().auditLog.findFirstOrThrow({ where: { entityId: contact.id, action: 'contact.lifecycle_changed' } })).toMatchObject({ before: { lifecycleStage: 'lead' }, after: { lifecycleStage: 'sql', reason: 'rule' } });
   });
 });
+
+describe('scores as the contacts API shows them', () => {
+  it('are decayed to now by the scoring half-life, in one contact and in lists', async () => {
+    const { contact } = await newContact();
+    const month = 30 * 86_400_000;
+    await prisma().contact.update({ where: { id: contact.id }, data: { score: 80, scoreAsOf: new Date(Date.now() - month) } });
+    expect((await call('GET', `/v1/contacts/${contact.id}`)).body.score).toBe(40);
+    await prisma().automationSetting.upsert({ where: { key: 'scoring' }, create: { key: 'scoring', value: { halfLifeDays: 15 } }, update: { value: { halfLifeDays: 15 } } });
+    try {
+      const listed = await call('GET', `/v1/contacts?email=${encodeURIComponent((await prisma().contactEmail.findFirstOrThrow({ where: { contactId: contact.id } })).address)}`);
+      expect(listed.body.data?.map((row) => row.score)).toEqual([20]);
+    } finally {
+      await prisma().automationSetting.delete({ where: { key: 'scoring' } });
+    }
+  });
+});
