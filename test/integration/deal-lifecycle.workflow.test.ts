@@ -151,6 +151,34 @@ describe('idle-deal escalation on the time-skipping server', () => {
     expect(await db.prisma.deal.findUniqueOrThrow({ where: { id: deal.id } })).toMatchObject({ status: 'won', rotting: false });
   }, 60_000);
 
+  it('goes on after continue-as-new with the state it carries: the ladder where it was, handled changes not fired again', async () => {
+    const [rita, maria] = await users();
+    const deal = await createDeal(db.prisma, { stage: 'Proposal', at: await now(), name: 'Carried over' });
+    await createPublishedTrigger(db.prisma, { event: 'enter', stageId: await stageId(db.prisma, 'Negotiation'), actions: [{ type: 'create_task', title: 'Negotiate {{deal.name}}' }] }, 'carried negotiation');
+    const first = await startDealWorkflow(deal.id);
+    const toNegotiation = await recordStageChange(db.prisma, deal.id, 'Negotiation', await now());
+    await first.signal(dealStageChangedSignal, toNegotiation);
+    const armed = await eventually(() => first.query(dealStateQuery), (state) => state.handledStageChangeIds.includes(toNegotiation.stageChangeId) && state.idleDeadline !== null);
+    await skipTo(armed.idleDeadline!);
+    const told = await eventually(() => first.query(dealStateQuery), (state) => state.escalationLevel === 1);
+
+    // What continueAsNew hands the next run: the same workflow id, the state as it stands.
+    await first.terminate('replaced by the next run, as continue-as-new does');
+    const next = await env.client.workflow.start(dealLifecycle, { workflowId: dealWorkflowId(deal.id), taskQueue, args: [{ dealId: deal.id, state: told }] });
+    await next.signal(dealStageChangedSignal, toNegotiation);
+    await skipTo(told.idleDeadline!);
+    await eventually(() => next.query(dealStateQuery), (state) => state.escalationLevel === 2);
+
+    const tasks = await db.prisma.task.findMany({ where: { dealId: deal.id }, orderBy: { createdAt: 'asc' } });
+    expect(tasks.map((task) => [task.assigneeId, task.title])).toEqual([
+      [rita.id, 'Negotiate Carried over'],
+      [rita.id, `Deal idle for ${told.idleLimitDays} days in Negotiation`],
+      [maria.id, `Deal idle for ${2 * told.idleLimitDays!} days in Negotiation (owner: Rita Rep)`],
+    ]);
+    expect(await db.prisma.triggerRun.count({ where: { stageChangeId: toNegotiation.stageChangeId } })).toBe(1);
+    await next.terminate('test done');
+  }, 60_000);
+
   it('runs a stage entry on the idle limit of a matching enter trigger instead of the stage\'s, touches included', async () => {
     const [, maria] = await users();
     const bigDeals = await createPublishedTrigger(db.prisma, {
