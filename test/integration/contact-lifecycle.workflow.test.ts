@@ -100,6 +100,7 @@ describe('contact lifecycle on the time-skipping server', () => {
       await closedWithoutSkipping(handle);
       expect(await db.prisma.task.count({ where: { contactId: contact.id } })).toBe(0);
       expect((await db.prisma.contact.findUniqueOrThrow({ where: { id: contact.id } })).ownerId).toBeNull();
+      await recordHistory(handle, 'contact-lifecycle-v3-deleted-during-routing-wait.json');
     } finally {
       await worker.stop();
     }

@@ -250,6 +250,7 @@ describe('merging contacts', () => {
     await eventually(() => contactRow(first.contact.id), (row) => row.lifecycleStage === 'at_risk');
     const enrollments = await eventually(() => winbacks([first.contact.id, later.contact.id]), (rows) => rows.length > 0);
     expect(enrollments).toEqual([expect.objectContaining({ contactId: first.contact.id, sourceKey: `contact:${first.contact.id}:reengagement:${later.boughtAt.toISOString()}` })]);
+    await recordHistory(env.client.workflow.getHandle(contactWorkflowId(first.contact.id)), 'contact-lifecycle-v3-merge-survivor.json');
   });
 
   it('starts the survivor\'s workflow when only the merged contact had automation running', async () => {

@@ -7,6 +7,7 @@ import { maintenanceSchedules } from '../../runtime/schedules';
 import { importUploadCleanup } from '../../workflows/import-upload-cleanup';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { closedWithoutSkipping, startCaptureWorker, startTimeSkippingServer } from '../support/time-skipping';
+import { recordHistory } from '../support/histories';
 
 const taskQueue = 'import-upload-cleanup';
 const minute = 60_000;
@@ -54,6 +55,7 @@ describe('abandoned uploads', () => {
     const again = await run();
     await closedWithoutSkipping(again);
     expect(await again.result()).toEqual({ failed: 0 });
+    await recordHistory(first, 'import-upload-cleanup.json');
   });
 
   it('runs every quarter of an hour with the configured age', () => {

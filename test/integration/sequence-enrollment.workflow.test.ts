@@ -485,6 +485,8 @@ describe('migrating to a newer version', () => {
     expect((await messagesOf(kim.id)).map((message) => message.templateKey)).toEqual(['drip-intro', 'drip-intro', 'drip-followup']);
     expect((await stepsOf(enrollment.id)).map((step) => `${step.stepKey}:v${step.version}`)).toEqual(['intro:v1', 'day:v1', 'extra:v2', 'final:v2']);
     expect(await db.prisma.enrollment.findUniqueOrThrow({ where: { id: enrollment.id } })).toMatchObject({ status: 'completed', version: 2 });
+    await recordHistory(handle, 'sequence-enrollment-v1-migration.json');
+    await recordHistory(env.client.workflow.getHandle(`migrate-enrollments:${(await db.prisma.sequenceMigration.findFirstOrThrow({ where: { sequenceId: sequence.id } })).id}`), 'sequence-migration.json');
   });
 
   it('takes two migrations in a row while paused and goes on at the step both mappings lead to after the resume', async () => {
@@ -525,5 +527,6 @@ describe('a stage set by an update step', () => {
     expect(await messagesOf(max.id)).toEqual([]);
     const contactWorkflow = env.client.workflow.getHandle(`contact:${max.id}`);
     expect(await contactWorkflow.query<{ lifecycleStage: string }>('state')).toMatchObject({ lifecycleStage: 'customer' });
+    await recordHistory(contactWorkflow, 'contact-lifecycle-v3-stage-set-elsewhere.json');
   });
 });
