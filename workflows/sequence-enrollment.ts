@@ -304,11 +304,17 @@ function recorder(run: Run, instruction: Exclude<Instruction, { type: 'jump' }>,
       outcome,
       ...extra,
       at,
-      nextStepKey: next === null ? null : stepKeyAt(run.loaded.program, next),
+      nextStepKey: next === null ? null : nextStepKeyOf(run, next),
     });
     run.state.history = [...run.state.history, { stepKey: instruction.key, outcome, at }].slice(-historyKept);
     return next;
   };
+}
+
+/** The key of the step at `pc`, as the enrollment will know it: under a pending migration, the new version's. */
+function nextStepKeyOf(run: Run, pc: number): string | null {
+  const key = stepKeyAt(run.loaded.program, pc);
+  return key === null || !run.migration ? key : (run.migration.mapping[key] ?? key);
 }
 
 /** A step that could not act: recorded as skipped; a deleted contact ends the enrollment. */
