@@ -20,7 +20,7 @@ import { createSmsSendingActivities } from './sms-sending';
 import { createTaskActivities } from './tasks';
 import { createTriggerFiringActivities } from './trigger-firing';
 import { createUserEmailActivities } from './user-email';
-import type { WebhookDeps } from './webhooks';
+import { createWebhookActivities, type WebhookDeps } from './webhooks';
 
 export type { ActivityDeps } from './deps';
 
@@ -45,6 +45,7 @@ export function createActivities(deps: ActivityDeps & MessagingDeps & WebhookDep
     ...createDealIdleActivities(deps),
     ...createTriggerFiringActivities(deps),
     ...createUserEmailActivities(deps),
+    ...createWebhookActivities(deps),
   };
 }
 

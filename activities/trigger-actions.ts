@@ -104,12 +104,13 @@ export function createTriggerActionExecutors(
       delivery = await webhooks.prepare({
         idempotencyKey: key,
         url: action.url,
+        event: eventName(input),
         triggerId: input.triggerId,
         dealId: deal.id,
         buildPayload: (id) => (body ?? webhookEvent(input, deal, id)) as Prisma.InputJsonValue,
       });
     }
-    const result = await webhooks.attempt(delivery.id, eventName(input));
+    const result = await webhooks.attempt(delivery.id);
     return result.status === 'delivered'
       ? done({ deliveryId: delivery.id, statusCode: result.statusCode })
       : failed(result.reason, { deliveryId: delivery.id, statusCode: result.statusCode });

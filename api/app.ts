@@ -12,6 +12,7 @@ import { HttpProblem, sendProblem, toProblem } from './problem';
 import { lifecycleRulesRouter, scoringRulesRouter } from './routes/automation-rules';
 import { contactDuplicatesRouter } from './routes/contact-duplicates';
 import { activitiesRouter } from './routes/activities';
+import { companiesRouter } from './routes/companies';
 import { contactsRouter } from './routes/contacts';
 import { requiredFieldsRouter } from './routes/required-fields';
 import { dealsRouter } from './routes/deals';
@@ -93,6 +94,7 @@ export function createApp(deps: ApiDeps): express.Express {
   authenticated.use(idempotency(prisma, (req) => `key:${req.principal?.apiKeyId ?? 'anonymous'}`));
   authenticated.use('/contacts', contactDuplicatesRouter(deps, gateway));
   authenticated.use('/contacts', contactsRouter(deps, gateway));
+  authenticated.use('/companies', companiesRouter(deps));
   authenticated.use('/imports', importsRouter(deps, gateway));
   authenticated.use('/required-fields', requiredFieldsRouter(deps));
   authenticated.use('/tasks', tasksRouter(deps, gateway));
@@ -110,7 +112,7 @@ export function createApp(deps: ApiDeps): express.Express {
   authenticated.use('/lifecycle-rules', lifecycleRulesRouter(deps));
   authenticated.use('/settings', settingsRouter(deps));
   authenticated.use('/triggers', triggersRouter(deps));
-  authenticated.use('/webhook-deliveries', webhookDeliveriesRouter(deps));
+  authenticated.use('/webhook-deliveries', webhookDeliveriesRouter(deps, gateway));
   app.use('/v1', authenticated);
 
   app.use((req: Request) => {

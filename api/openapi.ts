@@ -5,6 +5,7 @@ import { registerAutomationRuleDocs } from './routes/automation-rules';
 import { registerContactDuplicateDocs } from './routes/contact-duplicates';
 import { registerActivityDocs } from './routes/activities';
 import { registerContactDocs } from './routes/contacts';
+import { registerCompanyDocs } from './routes/companies';
 import { registerRequiredFieldDocs } from './routes/required-fields';
 import { registerDealDocs } from './routes/deals';
 import { registerEnrollmentDocs } from './routes/enrollments';
@@ -36,6 +37,7 @@ export function buildOpenApiDocument(serverUrl: string) {
   registerContactDocs(registry);
   registerImportDocs(registry);
   registerContactDuplicateDocs(registry);
+  registerCompanyDocs(registry);
   registerRequiredFieldDocs(registry);
   registerTaskDocs(registry);
   registerPipelineDocs(registry);

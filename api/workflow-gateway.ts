@@ -24,7 +24,8 @@ import {
 } from '../workflows/deal-messages';
 import { contactMergedSignal, enrollmentEventSignal, taskCompletedSignal, type ContactMerged, type EnrollmentEvent } from '../workflows/enrollment-messages';
 import type { contactImport } from '../workflows/contact-import';
-import { contactWorkflowId, dealWorkflowId, importWorkflowId } from '../workflows/workflow-ids';
+import type { webhookRedelivery } from '../workflows/webhook-redelivery';
+import { contactWorkflowId, dealWorkflowId, importWorkflowId, webhookDeliveryWorkflowId } from '../workflows/workflow-ids';
 import { signalContactWorkflow } from '../activities/contact-signals';
 import type { ApiDeps } from './deps';
 
@@ -74,6 +75,16 @@ export function createWorkflowGateway({ temporal, config, metrics }: Pick<ApiDep
         workflowId: importWorkflowId(importId),
         taskQueue: config.TEMPORAL_TASK_QUEUE,
         args: [{ importId }],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      });
+    },
+
+    /** Sends a redelivery that POST /v1/webhook-deliveries/{id}/redeliver wrote; a second start keeps the first. */
+    async startWebhookRedelivery(deliveryId: string): Promise<void> {
+      await temporal.workflow.start<typeof webhookRedelivery>('webhookRedelivery', {
+        workflowId: webhookDeliveryWorkflowId(deliveryId),
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        args: [{ deliveryId }],
         workflowIdConflictPolicy: 'USE_EXISTING',
       });
     },

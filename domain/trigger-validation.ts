@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { FieldError } from './errors';
+import { isIpAddress, isLocalhostName, nonPublicRange } from './network-address';
 import { CustomFieldValueSchema, IdSchema, LifecycleStageSchema, TimeZoneSchema } from './schemas/common';
 import type { TriggerAction, TriggerDefinition, TriggerEvent } from './schemas/trigger';
 
@@ -74,9 +75,16 @@ export function idleLimitProblems(definition: { event: TriggerEvent; idleLimitDa
 export interface WebhookPolicy {
   /** Hosts that may be called over plain http (tests, a local relay); every other URL must be https. */
   httpAllowedHosts: readonly string[];
+  /** Off (the default): no private, loopback or link-local targets (WEBHOOK_ALLOW_PRIVATE_NETWORKS). */
+  allowPrivateNetworks: boolean;
 }
 
-/** Why this URL may not be called, or null when it may. */
+/**
+ * Why this URL may not be called, or null when it may. Without allowPrivateNetworks, a host
+ * that is a non-public IP literal or `localhost` is refused here; names that resolve to such
+ * addresses are refused when the worker delivers (activities/webhook-transport.ts), where
+ * every address is checked again, since DNS may answer differently by then.
+ */
 export function webhookUrlProblem(raw: string, policy: WebhookPolicy): string | null {
   let url: URL;
   try {
@@ -85,10 +93,18 @@ export function webhookUrlProblem(raw: string, policy: WebhookPolicy): string | 
     return 'must be an absolute URL';
   }
   if (url.username || url.password) return 'must not carry credentials; the request is signed instead';
-  if (url.protocol === 'https:') return null;
-  if (url.protocol === 'http:' && policy.httpAllowedHosts.includes(url.hostname.toLowerCase())) return null;
-  if (url.protocol === 'http:') return `must use https (http only to the hosts in WEBHOOK_HTTP_ALLOWED_HOSTS)`;
-  return 'must be an https URL';
+  if (url.protocol === 'http:') {
+    if (!policy.httpAllowedHosts.includes(url.hostname.toLowerCase())) return `must use https (http only to the hosts in WEBHOOK_HTTP_ALLOWED_HOSTS)`;
+  } else if (url.protocol !== 'https:') return 'must be an https URL';
+  if (policy.allowPrivateNetworks) return null;
+  const host = urlHost(url);
+  const range = isLocalhostName(host) ? 'loopback' : isIpAddress(host) ? nonPublicRange(host) : null;
+  return range ? `must not point at a private address (${host} is ${range}; only public hosts unless WEBHOOK_ALLOW_PRIVATE_NETWORKS is on)` : null;
+}
+
+/** The URL's host as a name or a bare IP address (an IPv6 literal without its brackets). */
+export function urlHost(url: URL): string {
+  return url.hostname.replace(/^\[(.*)\]$/, '$1');
 }
 
 /** What a definition refers to, each with the field path that names it, for the existence checks. */

@@ -108,6 +108,11 @@ const configSchema = z
       .string()
       .default('')
       .transform((value) => value.split(',').map((host) => host.trim().toLowerCase()).filter(Boolean)),
+    /**
+     * Lets trigger webhooks reach private, loopback and link-local addresses (SSRF guard off).
+     * Off by default: only public addresses, checked on every resolved address at delivery.
+     */
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: z.stringbool().default(false),
     /** Longest wait for a webhook receiver's answer (ms); under the 30 s limit of the delivering activity. */
     WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().max(25_000).default(10_000),
     /** Contacts per page of a bulk enrollment: one activity and one counted commit per page. */

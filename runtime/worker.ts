@@ -40,7 +40,7 @@ export async function createWorker({ config, prisma, logger, metrics, connection
     emailFrom: { address: config.EMAIL_FROM, name: config.EMAIL_FROM_NAME },
     publicUrl: publicUrl(config),
     unsubscribe: config,
-    webhooks: { httpAllowedHosts: config.WEBHOOK_HTTP_ALLOWED_HOSTS, timeoutMs: config.WEBHOOK_TIMEOUT_MS },
+    webhooks: { httpAllowedHosts: config.WEBHOOK_HTTP_ALLOWED_HOSTS, allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS, timeoutMs: config.WEBHOOK_TIMEOUT_MS },
     importBatchRows: config.IMPORT_BATCH_ROWS,
     importDatabaseUrl: config.DATABASE_URL,
     sendPolicy: {

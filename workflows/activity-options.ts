@@ -33,6 +33,17 @@ export const sendOptions = {
 } as const satisfies ActivityOptions;
 
 /**
+ * One outbound webhook delivery: 10 attempts 2 s, 4 s, 8 s ... apart (at most 5 minutes), about
+ * 14 minutes in all; the activity itself fails for good on a 4xx other than 408 and 429 and on a
+ * refused address. A regular activity: the server keeps the retry schedule, and a pending
+ * delivery shows its attempt and last failure in the Temporal Web UI.
+ */
+export const webhookOptions = {
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 10 },
+} as const satisfies ActivityOptions;
+
+/**
  * As a local activity: same retries and durability of the result, no round trip through the
  * server per step; retry waits past the threshold become durable timers.
  */

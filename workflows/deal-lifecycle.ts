@@ -12,7 +12,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { MatchedTrigger, TriggerActionInput } from '../activities/trigger-firing';
-import { asLocal, quickStepOptions, sendOptions, templateFailureTypes } from './activity-options';
+import { asLocal, quickStepOptions, sendOptions, templateFailureTypes, webhookOptions } from './activity-options';
 import { idleStepKey, laterOf, touchRestartsClock } from '../domain/deal-idle';
 import {
   dealDeletedSignal,
@@ -50,16 +50,10 @@ const actionSteps = proxyLocalActivities<Activities>({
 });
 
 /**
- * Webhook actions: 10 attempts 2 s, 4 s, 8 s ... apart (at most 5 minutes), about 14 minutes
- * in all; the activity itself fails for good on a 4xx other than 408 and 429. A regular
- * activity: the server keeps the retry schedule, and a pending delivery shows its attempt and
- * last failure in the Temporal Web UI. The deal's later events wait behind a webhook that is
- * still being retried, which bounds how long that may be.
+ * Webhook actions (webhookOptions). The deal's later events wait behind a webhook that is still
+ * being retried, which bounds how long that may be.
  */
-const webhookSteps = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 10 },
-});
+const webhookSteps = proxyActivities<Activities>(webhookOptions);
 
 /** Enough to recognise a redelivered signal of the same burst; older ids fall off (the ledger still guards). */
 const handledIdsKept = 100;

@@ -8,3 +8,4 @@ export { overdueDigest } from './overdue-digest';
 export { dealLifecycle } from './deal-lifecycle';
 export { contactImport } from './contact-import';
 export { importUploadCleanup } from './import-upload-cleanup';
+export { webhookRedelivery } from './webhook-redelivery';

@@ -6,3 +6,4 @@ export const bulkEnrollmentWorkflowId = (jobId: string): string => `bulk-enroll:
 export const sequenceMigrationWorkflowId = (migrationId: string): string => `migrate-enrollments:${migrationId}`;
 export const dealWorkflowId = (dealId: string): string => `deal:${dealId}`;
 export const importWorkflowId = (importId: string): string => `import:${importId}`;
+export const webhookDeliveryWorkflowId = (deliveryId: string): string => `webhook-delivery:${deliveryId}`;

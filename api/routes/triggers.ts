@@ -54,7 +54,7 @@ const definitionNote = [
 ].join('\n\n');
 
 const signatureNote =
-  'Webhook calls are POSTs of JSON (the `body` of the action, or the TriggerWebhookEvent) with `Touchpoint-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" keyed with the signing secret>`, `Touchpoint-Delivery: <delivery id>` (the same on every retry) and `Touchpoint-Event: deal.stage_entered|deal.stage_left`.';
+  'Webhook calls are POSTs of JSON (the `body` of the action, or the TriggerWebhookEvent) with `Touchpoint-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" keyed with the signing secret>`, `Touchpoint-Delivery: <delivery id>` (the same on every retry, and on a redelivery the first delivery\'s id) and `Touchpoint-Event: deal.stage_entered|deal.stage_left`.';
 
 export function registerTriggerDocs(registry: OpenAPIRegistry): void {
   const tags = ['Triggers'];
@@ -134,8 +134,8 @@ export function triggersRouter(deps: ApiDeps): Router {
   const { prisma, config } = deps;
   const renderer = new TemplateRenderer(templatesRoot, prisma, { sender: { company: config.EMAIL_FROM_NAME, postalAddress: config.SENDER_POSTAL_ADDRESS } });
   const service: TriggerServiceDeps = { prisma, renderer };
-  // The webhook URL rule depends on this deployment's http allow-list.
-  const writeSchemas = triggerWriteSchemas({ httpAllowedHosts: config.WEBHOOK_HTTP_ALLOWED_HOSTS });
+  // The webhook URL rule depends on this deployment's http allow-list and private-network switch.
+  const writeSchemas = triggerWriteSchemas({ httpAllowedHosts: config.WEBHOOK_HTTP_ALLOWED_HOSTS, allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS });
   const router = Router();
 
   router.get('/', requireRole(...triggerReaders), async (req, res) => {

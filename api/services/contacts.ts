@@ -200,7 +200,8 @@ async function replacePhones(tx: Prisma.TransactionClient, contactId: string, nu
   }
 }
 
-async function assertReferences(tx: Prisma.TransactionClient, input: { ownerId?: string | null; companyId?: string | null }): Promise<void> {
+/** A given owner must be an active user and a given company a live one (422 naming each field); companies check their owner here too. */
+export async function assertReferences(tx: Prisma.TransactionClient, input: { ownerId?: string | null; companyId?: string | null }): Promise<void> {
   const errors = [];
   if (input.ownerId && !(await tx.user.findFirst({ where: { id: input.ownerId, active: true }, select: { id: true } }))) {
     errors.push({ field: 'ownerId', message: 'is not an active user' });

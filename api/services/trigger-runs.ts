@@ -1,4 +1,6 @@
 import { NotFoundError } from '../../domain/errors';
+import type { TriggerWebhookEvent } from '../../domain/schemas/trigger';
+import type { WebhookDelivery } from '../../prisma/generated/client';
 import type { PrismaClient } from '../../runtime/prisma';
 import type { Cursor } from '../pagination';
 
@@ -53,19 +55,25 @@ export async function listWebhookDeliveries(
     orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
     take: query.limit + 1,
   });
-  return rows.map((row) => ({
+  return rows.map(deliveryView);
+}
+
+export function deliveryView(row: WebhookDelivery) {
+  return {
     id: row.id,
     idempotencyKey: row.idempotencyKey,
     url: row.url,
+    event: row.event as TriggerWebhookEvent['type'],
     status: row.status as 'pending' | 'delivered' | 'failed',
     attempts: row.attempts,
     lastStatusCode: row.lastStatusCode,
     lastError: row.lastError,
     triggerId: row.triggerId,
     dealId: row.dealId,
+    redeliveryOf: row.redeliveryOf,
     payload: row.payload,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     deliveredAt: row.deliveredAt?.toISOString() ?? null,
-  }));
+  };
 }

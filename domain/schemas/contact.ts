@@ -106,7 +106,7 @@ export const TimelineEntrySchema = z
   })
   .meta({ id: 'TimelineEntry' });
 
-function reportRepeats(values: readonly string[], field: string, ctx: z.RefinementCtx): void {
+export function reportRepeats(values: readonly string[], field: string, ctx: z.RefinementCtx): void {
   const seen = new Set<string>();
   values.forEach((value, index) => {
     if (seen.has(value)) ctx.addIssue({ code: 'custom', path: [field, index], message: `${value} is listed twice` });

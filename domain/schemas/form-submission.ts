@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { CustomFieldValueSchema, EmailSchema, NameSchema, phoneForCountry } from './common';
 import type { FieldError } from '../errors';
-import { normalizeCompanyName, splitFullName } from '../normalize';
+import { splitFullName } from '../normalize';
+import { CompanyNameSchema } from './company';
 
 /** What a form's configuration says about its submissions (a subset of the Form row). */
 export interface FormRules {
@@ -18,7 +19,7 @@ const standardFields = {
   firstName: NameSchema,
   lastName: NameSchema,
   name: NameSchema.meta({ description: 'Full name, split into first and last name when those are absent.' }),
-  company: z.string().max(200).transform(normalizeCompanyName).pipe(z.string().min(1, 'must not be blank')),
+  company: CompanyNameSchema,
   pageUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2000),
   referrer: z.string().max(2000),
   utmSource: z.string().trim().max(200),

@@ -85,8 +85,8 @@ export const TriggerFiltersSchema = z
   .meta({ id: 'TriggerFilters', description: 'Every filter given must match (AND).' });
 export type TriggerFilters = z.infer<typeof TriggerFiltersSchema>;
 
-/** The definition schema under a webhook policy; the API builds it with the configured allow-list. */
-export function triggerDefinitionSchema(policy: WebhookPolicy = { httpAllowedHosts: [] }) {
+/** The definition schema under a webhook policy; the API builds it with the configured allow-list and private-network switch. */
+export function triggerDefinitionSchema(policy: WebhookPolicy = { httpAllowedHosts: [], allowPrivateNetworks: false }) {
   return z
     .strictObject({
       event: z.enum(triggerEvents).meta({ description: '`enter`: the deal moved into `stageId`; `leave`: it moved out of it.' }),
@@ -124,11 +124,14 @@ export const TriggerTextContextSchema = z
   })
   .meta({ id: 'TriggerTextContext', description: 'Variables of trigger texts: stage names in stageChange.from/to, `by` is the name of the user who moved the deal.' });
 
+/** The Touchpoint-Event of a webhook: which way the deal moved. */
+export const webhookEventTypes = ['deal.stage_entered', 'deal.stage_left'] as const;
+
 /** The JSON a webhook action posts when it has no `body` of its own. */
 export const TriggerWebhookEventSchema = z
   .object({
-    id: IdSchema.meta({ description: 'The delivery id, also in the Touchpoint-Delivery header: the same on every retry of this delivery.' }),
-    type: z.enum(['deal.stage_entered', 'deal.stage_left']),
+    id: IdSchema.meta({ description: 'The delivery id, also in the Touchpoint-Delivery header: the same on every retry of this delivery and on every redelivery of it.' }),
+    type: z.enum(webhookEventTypes),
     createdAt: z.string(),
     trigger: z.object({ id: IdSchema, name: z.string(), version: z.number().int() }),
     stageChange: z.object({ id: IdSchema, fromStageId: IdSchema.nullable(), toStageId: IdSchema, at: z.string(), byUserId: IdSchema.nullable() }),
@@ -263,12 +266,14 @@ export const WebhookDeliverySchema = z
     id: IdSchema,
     idempotencyKey: z.string(),
     url: z.string(),
+    event: z.enum(webhookEventTypes).meta({ description: 'Sent as Touchpoint-Event.' }),
     status: z.enum(webhookDeliveryStatuses),
     attempts: z.number().int(),
     lastStatusCode: z.number().int().nullable(),
     lastError: z.string().nullable(),
     triggerId: IdSchema.nullable(),
     dealId: IdSchema.nullable(),
+    redeliveryOf: IdSchema.nullable().meta({ description: 'On a redelivery: the first delivery of the same payload, whose id is sent as Touchpoint-Delivery.' }),
     payload: z.unknown(),
     createdAt: z.string(),
     updatedAt: z.string(),

@@ -225,7 +225,7 @@ describe('operations and documentation', () => {
     expect(metrics).toContain('touchpoint_http_request_duration_seconds');
     const openapi = await call('GET', '/v1/openapi.json', { key: null });
     expect(openapi.body.openapi).toBe('3.1.0');
-    expect(Object.keys(openapi.body.paths as object)).toEqual(expect.arrayContaining(['/v1/forms/{formKey}/submissions', '/v1/contacts', '/v1/contacts/{id}/timeline', '/v1/tasks']));
+    expect(Object.keys(openapi.body.paths as object)).toEqual(expect.arrayContaining(['/v1/forms/{formKey}/submissions', '/v1/contacts', '/v1/contacts/{id}/timeline', '/v1/companies', '/v1/companies/{id}/merge', '/v1/tasks']));
     expect((await fetch(`${stack.baseUrl}/docs/`)).status).toBe(200);
   });
 });

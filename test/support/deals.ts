@@ -46,12 +46,12 @@ export async function stageId(prisma: PrismaClient, name: string): Promise<strin
   return (await prisma.stage.findFirstOrThrow({ where: { name, pipeline: { name: 'Sales' } } })).id;
 }
 
-/** A published, active trigger created through the service (the API's own checks); webhooks may use http to 127.0.0.1. */
+/** A published, active trigger created through the service (the API's own checks); webhooks may use http to 127.0.0.1 (the test fakes' loopback). */
 export async function createPublishedTrigger(prisma: PrismaClient, definition: unknown, name = 'test trigger') {
   const audit = { actorId: 'test', requestId: 'test', userId: null };
   return createTrigger(
     { prisma, renderer: new TemplateRenderer(templatesRoot, prisma) },
-    { name, definition: triggerDefinitionSchema({ httpAllowedHosts: ['127.0.0.1'] }).parse(definition), publish: true, active: true },
+    { name, definition: triggerDefinitionSchema({ httpAllowedHosts: ['127.0.0.1'], allowPrivateNetworks: true }).parse(definition), publish: true, active: true },
     audit,
   );
 }

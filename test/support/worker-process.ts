@@ -17,6 +17,7 @@ export function startWorkerProcess(stack: TestStack, env: Record<string, string>
       TEMPORAL_TASK_QUEUE: stack.taskQueue,
       LOG_LEVEL: 'warn',
       WORKER_METRICS_PORT: '0',
+      WEBHOOK_ALLOW_PRIVATE_NETWORKS: String(stack.config.WEBHOOK_ALLOW_PRIVATE_NETWORKS),
       ...(stack.config.UNSUBSCRIBE_SECRET ? { UNSUBSCRIBE_SECRET: stack.config.UNSUBSCRIBE_SECRET } : {}),
       ...env,
     },

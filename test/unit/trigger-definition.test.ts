@@ -19,7 +19,9 @@ function definition(overrides: Record<string, unknown> = {}): Record<string, unk
   };
 }
 
-function errorsOf(input: unknown, policy = { httpAllowedHosts: [] as string[] }) {
+const guarded = { httpAllowedHosts: [] as string[], allowPrivateNetworks: false };
+
+function errorsOf(input: unknown, policy = guarded) {
   const parsed = triggerDefinitionSchema(policy).safeParse(input);
   return parsed.success ? [] : fieldErrors(parsed.error);
 }
@@ -108,7 +110,20 @@ describe('trigger definition schema', () => {
   it('allows plain http webhooks only to the configured hosts', () => {
     const http = definition({ actions: [{ type: 'webhook', url: 'http://127.0.0.1:4000/hook' }] });
     expect(errorsOf(http)).toEqual([{ field: 'actions/0/url', message: 'must use https (http only to the hosts in WEBHOOK_HTTP_ALLOWED_HOSTS)' }]);
-    expect(errorsOf(http, { httpAllowedHosts: ['127.0.0.1'] })).toEqual([]);
+    expect(errorsOf(http, { httpAllowedHosts: ['127.0.0.1'], allowPrivateNetworks: true })).toEqual([]);
+  });
+
+  it('refuses a webhook host that is a private IP literal or localhost while WEBHOOK_ALLOW_PRIVATE_NETWORKS is off', () => {
+    const at = (url: string) => definition({ actions: [{ type: 'create_task', title: 'x' }, { type: 'webhook', url }] });
+    expect(errorsOf(at('https://10.0.0.5/hook'))).toEqual([
+      { field: 'actions/1/url', message: 'must not point at a private address (10.0.0.5 is private; only public hosts unless WEBHOOK_ALLOW_PRIVATE_NETWORKS is on)' },
+    ]);
+    // On the http allow-list too: the allow-list lifts https, not the guard.
+    expect(errorsOf(at('http://127.0.0.1:4000/hook'), { httpAllowedHosts: ['127.0.0.1'], allowPrivateNetworks: false })).toEqual([
+      { field: 'actions/1/url', message: expect.stringContaining('127.0.0.1 is loopback') },
+    ]);
+    expect(errorsOf(at('http://127.0.0.1:4000/hook'), { httpAllowedHosts: ['127.0.0.1'], allowPrivateNetworks: true })).toEqual([]);
+    expect(errorsOf(at('https://93.184.215.14/hook'))).toEqual([]);
   });
 });
 
@@ -123,10 +138,31 @@ describe('trigger validation rules', () => {
   });
 
   it('refuses webhook URLs with credentials or other schemes', () => {
-    expect(webhookUrlProblem('https://user:pw@hooks.example.com', { httpAllowedHosts: [] })).toMatch(/credentials/);
-    expect(webhookUrlProblem('ftp://hooks.example.com', { httpAllowedHosts: [] })).toBe('must be an https URL');
-    expect(webhookUrlProblem('hooks.example.com', { httpAllowedHosts: [] })).toBe('must be an absolute URL');
-    expect(webhookUrlProblem('https://hooks.example.com/x', { httpAllowedHosts: [] })).toBeNull();
+    expect(webhookUrlProblem('https://user:pw@hooks.example.com', guarded)).toMatch(/credentials/);
+    expect(webhookUrlProblem('ftp://hooks.example.com', guarded)).toBe('must be an https URL');
+    expect(webhookUrlProblem('hooks.example.com', guarded)).toBe('must be an absolute URL');
+    expect(webhookUrlProblem('https://hooks.example.com/x', guarded)).toBeNull();
+  });
+
+  it.each([
+    ['https://localhost/hook', 'localhost is loopback'],
+    ['https://api.localhost./hook', 'api.localhost. is loopback'],
+    ['https://LOCALHOST:8443/hook', 'localhost is loopback'],
+    ['https://169.254.169.254/latest/meta-data', '169.254.169.254 is linkLocal'],
+    ['https://[::1]/hook', '::1 is loopback'],
+    ['https://[fd00::5]/hook', 'fd00::5 is uniqueLocal'],
+    ['https://[::ffff:10.0.0.5]/hook', '::ffff:a00:5 is private'],
+    ['https://0.0.0.0/hook', '0.0.0.0 is unspecified'],
+    // URL parsing turns other spellings of an IPv4 address into dotted form first.
+    ['https://2130706433/hook', '127.0.0.1 is loopback'],
+    ['https://0x0a.0.0.1/hook', '10.0.0.1 is private'],
+  ])('refuses the host of %s while the guard is on', (url, why) => {
+    expect(webhookUrlProblem(url, guarded)).toContain(`(${why};`);
+    expect(webhookUrlProblem(url, { ...guarded, allowPrivateNetworks: true })).toBeNull();
+  });
+
+  it('leaves names to the delivery-time check: they may resolve anywhere by then', () => {
+    expect(webhookUrlProblem('https://intranet.example.com/hook', guarded)).toBeNull();
   });
 
   it('lists what a definition refers to, with the field that names it, for the existence checks', () => {
