@@ -13,6 +13,7 @@ import { createLeadRoutingActivities } from './lead-routing';
 import { createLifecycleActivities } from './lifecycle';
 import { createOverdueDigestActivities } from './overdue-digest';
 import type { MessagingDeps } from './providers';
+import { createRetentionActivities } from './retention';
 import { createSequenceMigrationActivities } from './sequence-migration';
 import { createSequenceRunActivities } from './sequence-run';
 import { createSequenceTimingActivities } from './sequence-timing';
@@ -39,6 +40,7 @@ export function createActivities(deps: ActivityDeps & MessagingDeps & WebhookDep
     ...createBulkEnrollmentActivities(deps),
     ...createSequenceRunActivities(deps),
     ...createSequenceMigrationActivities(deps),
+    ...createRetentionActivities(deps),
     ...createSequenceTimingActivities(deps),
     ...createEnrollmentNotifyActivities(deps),
     ...createLifecycleActivities(deps),

@@ -143,6 +143,11 @@ const configSchema = z
      * API's HTTP server ends a request after 5 minutes (Node's requestTimeout).
      */
     IMPORT_UPLOAD_ABANDON_MINUTES: z.coerce.number().int().min(10).max(10_080).default(60),
+    /**
+     * How long a stored Idempotency-Key response answers repeats (schedule:data-retention deletes
+     * older ones hourly). At least an hour: clients retry within minutes; a day by default.
+     */
+    IDEMPOTENCY_RETENTION_HOURS: z.coerce.number().int().min(1).max(8_760).default(24),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.TEMPORAL_TLS_CERT_PATH) !== Boolean(env.TEMPORAL_TLS_KEY_PATH)) {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleSpec } from '@temporalio/client';
 import type { Logger } from 'pino';
+import type { RetentionRequest } from '../activities/retention';
 import type { ImportUploadCleanupInput } from '../workflows/import-upload-cleanup';
 import type { OverdueDigestInput } from '../workflows/overdue-digest';
 import type { Config } from './config';
@@ -32,11 +33,13 @@ export function dailyAt(hour: number, minute: number, timeZone: string): Schedul
 export function maintenanceSchedules(config: Config): MaintenanceSchedule[] {
   const digest: OverdueDigestInput = { timeZone: config.OVERDUE_DIGEST_TIME_ZONE, topN: config.OVERDUE_DIGEST_TOP_N };
   const uploads: ImportUploadCleanupInput = { olderThanMinutes: config.IMPORT_UPLOAD_ABANDON_MINUTES };
+  const retention: RetentionRequest = { idempotencyHours: config.IDEMPOTENCY_RETENTION_HOURS };
   return [
     { name: 'overdue-digest', spec: dailyAt(config.OVERDUE_DIGEST_HOUR, 0, config.OVERDUE_DIGEST_TIME_ZONE), workflowType: 'overdueDigest', args: [digest] },
     { name: 'duplicate-audit', spec: dailyAt(config.DUPLICATE_AUDIT_HOUR, 0, config.DUPLICATE_AUDIT_TIME_ZONE), workflowType: 'duplicateAudit', args: [{}] },
     // A cut-off upload is found within a quarter of an hour of reaching the age limit.
     { name: 'import-upload-cleanup', spec: { intervals: [{ every: '15 minutes' }] }, workflowType: 'importUploadCleanup', args: [uploads] },
+    { name: 'data-retention', spec: { intervals: [{ every: '1 hour' }] }, workflowType: 'dataRetention', args: [retention] },
   ];
 }
 

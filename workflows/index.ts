@@ -9,3 +9,4 @@ export { dealLifecycle } from './deal-lifecycle';
 export { contactImport } from './contact-import';
 export { importUploadCleanup } from './import-upload-cleanup';
 export { webhookRedelivery } from './webhook-redelivery';
+export { dataRetention } from './data-retention';

@@ -50,6 +50,7 @@ describe('loadConfig', () => {
       IMPORT_MAX_MB: 200,
       IMPORT_BATCH_ROWS: 5000,
       IMPORT_UPLOAD_ABANDON_MINUTES: 60,
+      IDEMPOTENCY_RETENTION_HOURS: 24,
     });
   });
 

@@ -4,12 +4,13 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { uploadAbandonedError } from '../../activities/import/batch';
 import { loadConfig } from '../../runtime/config';
 import { maintenanceSchedules } from '../../runtime/schedules';
+import { dataRetention } from '../../workflows/data-retention';
 import { importUploadCleanup } from '../../workflows/import-upload-cleanup';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { closedWithoutSkipping, startCaptureWorker, startTimeSkippingServer } from '../support/time-skipping';
 import { recordHistory } from '../support/histories';
 
-const taskQueue = 'import-upload-cleanup';
+const taskQueue = 'maintenance-cleanups';
 const minute = 60_000;
 let env: TestWorkflowEnvironment;
 let db: TestDatabase;
@@ -62,6 +63,40 @@ describe('abandoned uploads', () => {
     const config = loadConfig({ DATABASE_URL: db.url, IMPORT_UPLOAD_ABANDON_MINUTES: '90' });
     expect(maintenanceSchedules(config).find((schedule) => schedule.name === 'import-upload-cleanup')).toEqual({
       name: 'import-upload-cleanup', spec: { intervals: [{ every: '15 minutes' }] }, workflowType: 'importUploadCleanup', args: [{ olderThanMinutes: 90 }],
+    });
+  });
+});
+
+describe('data retention', () => {
+  const hour = 60 * minute;
+  const storedResponse = (hoursAgo: number) =>
+    db.prisma.idempotentRequest.create({
+      data: { scope: 'key-1', key: randomUUID(), method: 'POST', path: '/v1/contacts', requestHash: 'h', responseStatus: 201, responseBody: {}, createdAt: new Date(Date.now() - hoursAgo * hour) },
+    });
+  const counter = (hoursAgo: number) => db.prisma.rateLimitCounter.create({ data: { key: `form:${randomUUID()}`, windowStart: new Date(Date.now() - hoursAgo * hour), hits: 3 } });
+
+  it('deletes stored Idempotency-Key responses past the retention and rate-limit windows older than a day, and keeps the rest', async () => {
+    const [oldResponse, freshResponse] = [await storedResponse(25), await storedResponse(23)];
+    const [oldWindow, freshWindow] = [await counter(25), await counter(1)];
+
+    const run = () => env.client.workflow.start(dataRetention, { taskQueue, workflowId: `data-retention-${randomUUID()}`, args: [{ idempotencyHours: 24 }] });
+    const first = await run();
+    await closedWithoutSkipping(first);
+    expect(await first.result()).toEqual({ idempotentRequests: 1, rateLimitWindows: 1 });
+    expect(await db.prisma.idempotentRequest.findMany({ where: { id: { in: [oldResponse.id, freshResponse.id] } }, select: { id: true } })).toEqual([{ id: freshResponse.id }]);
+    const windows = await db.prisma.rateLimitCounter.findMany({ where: { key: { in: [oldWindow.key, freshWindow.key] } }, select: { key: true } });
+    expect(windows).toEqual([{ key: freshWindow.key }]);
+
+    const again = await run();
+    await closedWithoutSkipping(again);
+    expect(await again.result()).toEqual({ idempotentRequests: 0, rateLimitWindows: 0 });
+    await recordHistory(first, 'data-retention.json');
+  });
+
+  it('runs every hour with the configured retention', () => {
+    const config = loadConfig({ DATABASE_URL: db.url, IDEMPOTENCY_RETENTION_HOURS: '48' });
+    expect(maintenanceSchedules(config).find((schedule) => schedule.name === 'data-retention')).toEqual({
+      name: 'data-retention', spec: { intervals: [{ every: '1 hour' }] }, workflowType: 'dataRetention', args: [{ idempotencyHours: 48 }],
     });
   });
 });
