@@ -1,19 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { recordHistory } from '../support/histories';
-import pino from 'pino';
-import { createActivities } from '../../activities';
-import { CaptureEmailProvider } from '../../activities/providers/capture-email';
-import { TemplateRenderer } from '../../activities/templates';
 import { seedDemoData } from '../../prisma/seed';
-import { templatesRoot } from '../../runtime/worker';
 import { contactDeletedSignal, contactLifecycle, contactStateQuery, formSubmittedSignal } from '../../workflows/contact-lifecycle';
 import { contactWorkflowId } from '../../workflows/workflow-ids';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { eventually } from '../support/stack';
 import { closedWithoutSkipping, idleOnTimer, startCaptureWorker, startTimeSkippingServer } from '../support/time-skipping';
-import { requireTestEnv } from '../support/test-env';
 
 let env: TestWorkflowEnvironment;
 let db: TestDatabase;
@@ -24,7 +17,6 @@ beforeAll(async () => {
     createTestDatabase(),
   ]);
   await seedDemoData(db.prisma);
-  // The workflow upserts custom search attributes; this server needs them registered too.
 }, 120_000);
 afterAll(async () => {
   await env?.teardown();
@@ -36,21 +28,8 @@ describe('contact lifecycle on the time-skipping server', () => {
     await db.prisma.user.updateMany({ where: { role: 'rep' }, data: { leadCapacity: 0 } });
     const contact = await db.prisma.contact.create({ data: { firstName: 'Patience', emails: { create: { address: 'patience@example.com', isPrimary: true } } } });
     const taskQueue = 'time-skipping';
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: { codePath: requireTestEnv('workflowBundle') },
-      activities: createActivities({
-        prisma: db.prisma,
-        logger: pino({ level: 'silent' }),
-        emailProvider: new CaptureEmailProvider(),
-        templates: new TemplateRenderer(templatesRoot, db.prisma),
-        emailFrom: { address: 'hello@example.com', name: 'Touchpoint' },
-        publicUrl: 'http://localhost:3000',
-      }),
-    });
-
-    await worker.runUntil(async () => {
+    const worker = await startCaptureWorker(env, db, taskQueue);
+    try {
       const handle = await env.client.workflow.signalWithStart(contactLifecycle, {
         workflowId: contactWorkflowId(contact.id),
         taskQueue,
@@ -78,7 +57,9 @@ describe('contact lifecycle on the time-skipping server', () => {
       expect(messages[0]!.html).toContain('one of our team');
 
       await recordHistory(handle, 'contact-lifecycle-v2-capacity-wait.json');
-    });
+    } finally {
+      await worker.stop();
+    }
   }, 60_000);
 
   it('stops waiting for a rep when the contact is deleted or merged into another, and opens no follow-up task', async () => {
