@@ -4,6 +4,7 @@ import { stopChild } from '../../runtime/temporal-dev-server';
 import { apiClient } from '../support/api-client';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
 import { startWorkerProcess } from '../support/worker-process';
+import type { BulkEnrollmentView } from '../../domain/schemas/enrollment';
 
 let stack: TestStack;
 let marketer: string;
@@ -25,15 +26,6 @@ function startWorker(): ChildProcess {
   return child;
 }
 
-interface Job {
-  id: string;
-  status: string;
-  matched: number;
-  processed: number;
-  enrolled: number;
-  skipped: number;
-  failed: number;
-}
 
 describe('a worker killed in the middle of a bulk enrollment', () => {
   it('is replaced by another that finishes the job: every contact enrolled once, every enrollment started, counters exact', async () => {
@@ -45,7 +37,7 @@ describe('a worker killed in the middle of a bulk enrollment', () => {
       body: { name: 'Crash', publish: true, definition: { steps: [{ key: 'pause', type: 'wait', duration: 'P7D' }, { key: 'hello', type: 'email', template: 'welcome' }] } },
     });
     const first = startWorker();
-    const started = await call<Job>('POST', `/v1/sequences/${sequence.body.id}/bulk-enrollments`, { body: { filter: { tags: { any: ['crash-segment'] } } } });
+    const started = await call<BulkEnrollmentView>('POST', `/v1/sequences/${sequence.body.id}/bulk-enrollments`, { body: { filter: { tags: { any: ['crash-segment'] } } } });
     expect(started.body.matched).toBe(total);
 
     // Kill it while a page is under way: more enrollments written than the pages counted so far.
@@ -58,7 +50,7 @@ describe('a worker killed in the middle of a bulk enrollment', () => {
     expect(atCrash.rows).toBeGreaterThan(atCrash.counted);
 
     startWorker();
-    const done = await eventually(() => call<Job>('GET', `/v1/bulk-enrollments/${started.body.id}`), (reply) => reply.body.status !== 'running', 150_000);
+    const done = await eventually(() => call<BulkEnrollmentView>('GET', `/v1/bulk-enrollments/${started.body.id}`), (reply) => reply.body.status !== 'running', 150_000);
     expect(done.body).toMatchObject({ status: 'completed', matched: total, processed: total, enrolled: total, skipped: 0, failed: 0 });
 
     const rows = await stack.db.prisma.enrollment.findMany({ where: { sequenceId: sequence.body.id }, select: { id: true, contactId: true, workflowId: true } });

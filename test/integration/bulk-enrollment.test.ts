@@ -8,6 +8,7 @@ import { bulkEnrollmentWorkflowId } from '../../workflows/workflow-ids';
 import { apiClient } from '../support/api-client';
 import { recordHistory } from '../support/histories';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
+import type { BulkEnrollmentView } from '../../domain/schemas/enrollment';
 
 let stack: TestStack;
 let marketer: string;
@@ -20,17 +21,6 @@ beforeAll(async () => {
 });
 afterAll(() => stack.close());
 
-interface Job {
-  id: string;
-  status: string;
-  matched: number;
-  processed: number;
-  enrolled: number;
-  skipped: number;
-  failed: number;
-  skipReasons: Record<string, number>;
-  workflowId: string;
-}
 
 /** A week's wait first: the enrollments' workflows idle on a timer. */
 async function publishedSequence(settings: Record<string, unknown> = {}): Promise<string> {
@@ -49,7 +39,7 @@ async function contacts(count: number, data: { tags?: string[]; deletedAt?: Date
   return ids;
 }
 
-const finished = (jobId: string) => eventually(() => call<Job>('GET', `/v1/bulk-enrollments/${jobId}`), (reply) => reply.body.status !== 'running', 60_000);
+const finished = (jobId: string) => eventually(() => call<BulkEnrollmentView>('GET', `/v1/bulk-enrollments/${jobId}`), (reply) => reply.body.status !== 'running', 60_000);
 
 describe('bulk enrollment of a segment', () => {
   it('enrolls every contact of the segment once, page by page, and counts the refusals by reason', async () => {
@@ -61,7 +51,7 @@ describe('bulk enrollment of a segment', () => {
     await contacts(4, { tags: ['someone-else'] });
     for (const contactId of plain.slice(0, 3)) expect((await call('POST', `/v1/sequences/${sequenceId}/enrollments`, { body: { contactId } })).status).toBe(201);
 
-    const started = await call<Job>('POST', `/v1/sequences/${sequenceId}/bulk-enrollments`, { body: { filter: { tags: { any: [tag] } } } });
+    const started = await call<BulkEnrollmentView>('POST', `/v1/sequences/${sequenceId}/bulk-enrollments`, { body: { filter: { tags: { any: [tag] } } } });
     expect(started.status).toBe(202);
     expect(started.headers.get('location')).toBe(`/v1/bulk-enrollments/${started.body.id}`);
     expect(started.body).toMatchObject({ status: 'running', matched: 45, processed: 0, workflowId: bulkEnrollmentWorkflowId(started.body.id) });
@@ -95,9 +85,9 @@ describe('bulk enrollment of a segment', () => {
     const tag = `big-${randomUUID().slice(0, 6)}`;
     const sequenceId = await publishedSequence();
     await contacts(150, { tags: [tag] });
-    const started = await call<Job>('POST', `/v1/sequences/${sequenceId}/bulk-enrollments`, { body: { filter: { tags: { all: [tag] } } } });
+    const started = await call<BulkEnrollmentView>('POST', `/v1/sequences/${sequenceId}/bulk-enrollments`, { body: { filter: { tags: { all: [tag] } } } });
     // At once: the job's 22 pages would be done in a few seconds.
-    const cancelling = await call<Job>('POST', `/v1/bulk-enrollments/${started.body.id}/cancel`);
+    const cancelling = await call<BulkEnrollmentView>('POST', `/v1/bulk-enrollments/${started.body.id}/cancel`);
     expect(cancelling.status).toBe(202);
     const done = await finished(started.body.id);
     expect(done.body.status).toBe('cancelled');
