@@ -249,7 +249,8 @@ async function escalate(run: Run): Promise<StepResult> {
   state.escalationLevel = level;
   if (level === 1) {
     try {
-      await notificationSteps.sendDealNotification({ idempotencyKey: `${stepKey}:notify`, userId: outcome.ownerId, dealId, templateKey: idleNotificationTemplate, idleDays: limit });
+      // The email goes with the task: to the owner, or to whoever stands in for a deactivated one.
+      if (outcome.assigneeId) await notificationSteps.sendDealNotification({ idempotencyKey: `${stepKey}:notify`, userId: outcome.assigneeId, dealId, templateKey: idleNotificationTemplate, idleDays: limit });
     } catch (error) {
       if (!(error instanceof ActivityFailure)) throw error;
       // The task is in the owner's inbox either way; a broken template must not stop the ladder.

@@ -151,6 +151,31 @@ describe('idle-deal escalation on the time-skipping server', () => {
     expect(await db.prisma.deal.findUniqueOrThrow({ where: { id: deal.id } })).toMatchObject({ status: 'won', rotting: false });
   }, 60_000);
 
+  it('gives a deactivated owner\'s or manager\'s rung, task and email, to the nearest active manager above them', async () => {
+    const [rita, maria] = await users();
+    const sam = await db.prisma.user.create({ data: { email: 'sam.senior@example.com', name: 'Sam Senior', role: 'manager', timeZone: 'Europe/Berlin' } });
+    await db.prisma.user.update({ where: { id: maria.id }, data: { managerId: sam.id } });
+    await db.prisma.user.updateMany({ where: { id: { in: [rita.id, maria.id] } }, data: { active: false } });
+    try {
+      const deal = await createDeal(db.prisma, { stage: 'Proposal', at: await now(), name: 'Orphaned' });
+      const handle = await startDealWorkflow(deal.id);
+      const armed = await eventually(() => handle.query(dealStateQuery), (state) => state.idleDeadline !== null);
+      await skipTo(armed.idleDeadline!);
+      const told = await eventually(() => handle.query(dealStateQuery), (state) => state.escalationLevel === 1);
+      await skipTo(told.idleDeadline!);
+      await eventually(() => handle.query(dealStateQuery), (state) => state.escalationLevel === 2);
+
+      const tasks = await db.prisma.task.findMany({ where: { dealId: deal.id }, orderBy: { createdAt: 'asc' } });
+      expect(tasks.map((task) => [task.assigneeId, task.type])).toEqual([[sam.id, 'follow_up'], [sam.id, 'review']]);
+      await eventually(() => db.prisma.message.findMany({ where: { toAddress: sam.email } }), (rows) => rows.length === 1);
+      expect(await db.prisma.message.count({ where: { toAddress: { in: [rita.email, maria.email] }, templateKey: 'deal-idle', createdAt: { gte: tasks[0]!.createdAt } } })).toBe(0);
+      await handle.terminate('test done');
+    } finally {
+      await db.prisma.user.updateMany({ where: { id: { in: [rita.id, maria.id] } }, data: { active: true } });
+      await db.prisma.user.update({ where: { id: maria.id }, data: { managerId: null } });
+    }
+  }, 60_000);
+
   it('goes on after continue-as-new with the state it carries: the ladder where it was, handled changes not fired again', async () => {
     const [rita, maria] = await users();
     const deal = await createDeal(db.prisma, { stage: 'Proposal', at: await now(), name: 'Carried over' });
