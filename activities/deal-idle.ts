@@ -1,6 +1,7 @@
 import { addBusinessDays } from '../domain/business-time';
 import { idleTaskDescription, idleTaskTitle } from '../domain/deal-idle';
 import { dealWorkflowId } from '../workflows/workflow-ids';
+import { firstActiveUser } from './assignees';
 import type { ActivityDeps } from './deps';
 import { createTaskActivities } from './tasks';
 
@@ -49,24 +50,10 @@ export function idleDeadlineAt(from: string | Date, businessDays: number, ownerT
   return addBusinessDays(new Date(from), businessDays, ownerTimeZone).toISOString();
 }
 
-const maxManagerHops = 20;
-
 /** The database side of the idle-deal ladder (domain/deal-idle.ts). */
 export function createDealIdleActivities(deps: Pick<ActivityDeps, 'prisma'>) {
   const { prisma } = deps;
   const { createFollowUpTask } = createTaskActivities(deps);
-
-  /** The user, or the nearest active manager up the chain; null when there is none. */
-  async function firstActiveUser(userId: string | null): Promise<string | null> {
-    // The users API refuses manager cycles; the bound keeps bad data from looping anyway.
-    for (let id = userId, hops = 0; id !== null && hops < maxManagerHops; hops += 1) {
-      const user = await prisma.user.findUnique({ where: { id }, select: { active: true, managerId: true } });
-      if (!user) return null;
-      if (user.active) return id;
-      id = user.managerId;
-    }
-    return null;
-  }
 
   return {
     async loadDealFacts(dealId: string): Promise<DealStartFacts> {
@@ -112,7 +99,7 @@ export function createDealIdleActivities(deps: Pick<ActivityDeps, 'prisma'>) {
       if (!deal || deal.deletedAt) return { status: 'deleted' };
       if (deal.status !== 'open') return { status: 'closed', dealStatus: deal.status };
       // A deactivated owner's or manager's rung goes to the first active manager above them.
-      const assigneeId = await firstActiveUser(request.level === 1 ? deal.owner.id : deal.owner.managerId);
+      const assigneeId = await firstActiveUser(prisma, request.level === 1 ? deal.owner.id : deal.owner.managerId);
       let taskId: string | null = null;
       if (assigneeId) {
         ({ taskId } = await createFollowUpTask({

@@ -7,6 +7,7 @@ import { customFieldName } from '../domain/trigger-validation';
 import { Prisma } from '../runtime/prisma';
 import { contactTemplateVariables } from '../domain/template-variables';
 import type { DealStageChanged } from '../workflows/deal-messages';
+import { firstActiveUser } from './assignees';
 import { announceStageChange } from './contact-signals';
 import type { ActivityDeps } from './deps';
 import { dealAmount, dealTemplateVariables, liveContact, loadDealContext, type DealContext } from './deal-context';
@@ -157,10 +158,16 @@ export function createTriggerActionExecutors(
     try {
       switch (action.type) {
         case 'create_task': {
-          const assigneeId = action.assignee.type === 'owner' ? deal.ownerId : action.assignee.type === 'owner_manager' ? deal.owner.managerId : action.assignee.userId;
-          if (!assigneeId) return skipped('the owner has no manager');
-          const assignee = await prisma.user.findUnique({ where: { id: assigneeId }, select: { active: true } });
-          if (!assignee?.active) return skipped('the assignee is not an active user', { assigneeId });
+          let assigneeId: string | null;
+          if (action.assignee.type === 'user') {
+            // A named user is the rule's choice: nobody stands in for them.
+            assigneeId = action.assignee.userId;
+            const assignee = await prisma.user.findUnique({ where: { id: assigneeId }, select: { active: true } });
+            if (!assignee?.active) return skipped('the assignee is not an active user', { assigneeId });
+          } else {
+            assigneeId = await firstActiveUser(prisma, action.assignee.type === 'owner' ? deal.ownerId : deal.owner.managerId);
+            if (!assigneeId) return skipped(action.assignee.type === 'owner' ? 'neither the owner nor a manager above them is active' : 'the owner has no active manager');
+          }
           const context = await textContext(deal, input.change);
           const { taskId } = await createFollowUpTask({
             contactId: deal.contactId,

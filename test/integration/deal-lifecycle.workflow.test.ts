@@ -169,6 +169,17 @@ describe('idle-deal escalation on the time-skipping server', () => {
       expect(tasks.map((task) => [task.assigneeId, task.type])).toEqual([[sam.id, 'follow_up'], [sam.id, 'review']]);
       await eventually(() => db.prisma.message.findMany({ where: { toAddress: sam.email } }), (rows) => rows.length === 1);
       expect(await db.prisma.message.count({ where: { toAddress: { in: [rita.email, maria.email] }, templateKey: 'deal-idle', createdAt: { gte: tasks[0]!.createdAt } } })).toBe(0);
+
+      // A trigger's task for the owner's manager finds Sam the same way.
+      const trigger = await createPublishedTrigger(db.prisma, { event: 'enter', stageId: await stageId(db.prisma, 'Negotiation'), actions: [{ type: 'create_task', title: 'Review {{deal.name}}', assignee: { type: 'owner_manager' } }] }, 'orphaned review');
+      try {
+        const change = await recordStageChange(db.prisma, deal.id, 'Negotiation', await now());
+        await handle.signal(dealStageChangedSignal, change);
+        const review = await eventually(() => db.prisma.task.findFirst({ where: { dealId: deal.id, title: 'Review Orphaned' } }), (task) => task !== null);
+        expect(review!.assigneeId).toBe(sam.id);
+      } finally {
+        await db.prisma.trigger.update({ where: { id: trigger.id }, data: { active: false } });
+      }
       await handle.terminate('test done');
     } finally {
       await db.prisma.user.updateMany({ where: { id: { in: [rita.id, maria.id] } }, data: { active: true } });
