@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { UserRole } from '../domain/schemas/common';
-import type { PrismaClient } from '../runtime/prisma';
+import type { Prisma } from '../runtime/prisma';
 
 /**
  * Keys look like `tp_<prefix>_<secret>`. The prefix is a public handle (shown in lists and
@@ -11,14 +11,15 @@ export function hashApiKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
 
+/** Takes a transaction too, so the API writes the key and its audit entry together. */
 export async function createApiKey(
-  prisma: PrismaClient,
+  db: Pick<Prisma.TransactionClient, 'apiKey'>,
   input: { name: string; role: UserRole; userId?: string },
-): Promise<{ id: string; key: string; prefix: string }> {
+): Promise<{ id: string; key: string; prefix: string; createdAt: Date }> {
   const prefix = randomBytes(6).toString('hex');
   const key = `tp_${prefix}_${randomBytes(32).toString('base64url')}`;
-  const row = await prisma.apiKey.create({
+  const row = await db.apiKey.create({
     data: { name: input.name, role: input.role, userId: input.userId ?? null, prefix, hash: hashApiKey(key) },
   });
-  return { id: row.id, key, prefix };
+  return { id: row.id, key, prefix, createdAt: row.createdAt };
 }

@@ -10,6 +10,7 @@ import { registerRequiredFieldDocs } from './routes/required-fields';
 import { registerDealDocs } from './routes/deals';
 import { registerEnrollmentDocs } from './routes/enrollments';
 import { registerEventDocs } from './routes/events';
+import { registerFormManagementDocs } from './routes/form-management';
 import { registerFormDocs } from './routes/forms';
 import { registerImportDocs } from './routes/imports';
 import { registerInboundEmailDocs } from './routes/inbound-email';
@@ -22,6 +23,7 @@ import { registerRoutingRuleDocs } from './routes/routing-rules';
 import { registerTaskDocs } from './routes/tasks';
 import { registerTemplateDocs } from './routes/templates';
 import { registerUnsubscribeDocs } from './routes/unsubscribe';
+import { registerUserDocs } from './routes/users';
 import { registerSendGridWebhookDocs } from './routes/webhooks-sendgrid';
 import { registerTwilioWebhookDocs } from './routes/webhooks-twilio';
 
@@ -31,9 +33,10 @@ export function buildOpenApiDocument(serverUrl: string) {
   registry.registerComponent('securitySchemes', 'apiKey', {
     type: 'http',
     scheme: 'bearer',
-    description: 'API key created with `npm run api-key:create`; its role decides what it may do.',
+    description: 'API key created with `POST /v1/users/{id}/api-keys` or `npm run api-key:create`; its role decides what it may do.',
   });
   registerFormDocs(registry);
+  registerFormManagementDocs(registry);
   registerContactDocs(registry);
   registerImportDocs(registry);
   registerContactDuplicateDocs(registry);
@@ -45,6 +48,7 @@ export function buildOpenApiDocument(serverUrl: string) {
   registerActivityDocs(registry);
   registerReportDocs(registry);
   registerRoutingRuleDocs(registry);
+  registerUserDocs(registry);
   registerMessageDocs(registry);
   registerTemplateDocs(registry);
   registerSequenceDocs(registry);

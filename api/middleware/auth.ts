@@ -29,8 +29,10 @@ export function authenticate(prisma: PrismaClient) {
     if (!header) throw unauthenticated('Send an API key as `Authorization: Bearer <key>`.');
     const match = /^Bearer\s+(tp_[a-f0-9]{12}_[A-Za-z0-9_-]{43})$/.exec(header.trim());
     if (!match) throw unauthenticated('The Authorization header is not a Touchpoint API key.');
-    const apiKey = await prisma.apiKey.findUnique({ where: { hash: hashApiKey(match[1]!) } });
+    const apiKey = await prisma.apiKey.findUnique({ where: { hash: hashApiKey(match[1]!) }, include: { user: { select: { active: true } } } });
     if (!apiKey || apiKey.revokedAt) throw unauthenticated('The API key is unknown or revoked.');
+    // Deactivation revokes a user's keys; this also stops keys made for them later (npm run api-key:create).
+    if (apiKey.user && !apiKey.user.active) throw unauthenticated('The API key belongs to a deactivated user.');
     req.principal = { apiKeyId: apiKey.id, role: apiKey.role, userId: apiKey.userId };
     next();
   };

@@ -4,6 +4,7 @@ import { rateLimit } from 'express-rate-limit';
 import { z } from 'zod';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { ValidationError } from '../../domain/errors';
+import { FormKeySchema } from '../../domain/schemas/form';
 import { FormSubmissionBodySchema, parseFormSubmission, type FormRules } from '../../domain/schemas/form-submission';
 import type { ApiDeps } from '../deps';
 import { idempotency } from '../middleware/idempotency';
@@ -12,7 +13,7 @@ import { HttpProblem, ProblemSchema } from '../problem';
 import { recordFormSubmission } from '../services/form-intake';
 import type { WorkflowGateway } from '../workflow-gateway';
 
-const FormKeyParams = z.object({ formKey: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'is not a form key') });
+const FormKeyParams = z.object({ formKey: FormKeySchema });
 const SubmissionAcceptedSchema = z
   .object({ status: z.literal('accepted'), contactId: z.uuid().optional() })
   .meta({ id: 'SubmissionAccepted' });

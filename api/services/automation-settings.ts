@@ -3,6 +3,7 @@ import { ValidationError } from '../../domain/errors';
 import type { AutomationSetting, AutomationSettingKey } from '../../domain/schemas/automation-settings';
 import type { Prisma, PrismaClient } from '../../runtime/prisma';
 import type { AuditContext } from './contacts';
+import { enrollableSequenceProblem } from './sequences';
 
 export function getAutomationSetting<K extends AutomationSettingKey>(prisma: PrismaClient, key: K): Promise<AutomationSetting<K>> {
   return readAutomationSetting(prisma, key);
@@ -41,7 +42,6 @@ async function assertReferences(tx: Prisma.TransactionClient, key: AutomationSet
   if (key !== 'reengagement') return;
   const { sequenceId } = value as AutomationSetting<'reengagement'>;
   if (!sequenceId) return;
-  const sequence = await tx.sequence.findUnique({ where: { id: sequenceId }, select: { publishedVersion: true, archivedAt: true } });
-  const problem = !sequence ? 'is not an existing sequence' : sequence.archivedAt ? 'is an archived sequence' : sequence.publishedVersion === null ? 'is a sequence with no published version yet' : null;
+  const problem = await enrollableSequenceProblem(tx, sequenceId);
   if (problem) throw new ValidationError([{ field: 'sequenceId', message: problem }]);
 }

@@ -33,6 +33,14 @@ export async function listSequences(prisma: PrismaClient, limit: number, cursor:
   return rows.map(summaryOf);
 }
 
+/** Why nobody can be enrolled in the sequence `id` now, or null: it exists, is published and is not archived. */
+export async function enrollableSequenceProblem(db: PrismaClient | Tx, id: string): Promise<string | null> {
+  const sequence = await db.sequence.findUnique({ where: { id }, select: { publishedVersion: true, archivedAt: true } });
+  if (!sequence) return 'is not an existing sequence';
+  if (sequence.archivedAt) return 'is an archived sequence';
+  return sequence.publishedVersion === null ? 'is a sequence with no published version yet' : null;
+}
+
 export async function getSequence(prisma: PrismaClient | Tx, id: string): Promise<SequenceView> {
   const sequence = await prisma.sequence.findUnique({ where: { id } });
   if (!sequence) throw new NotFoundError('Sequence', id);

@@ -1,4 +1,4 @@
-import type { TemplateRenderer } from '../../activities/templates';
+import { TemplateError, type TemplateRenderer } from '../../activities/templates';
 import { ConflictError, NotFoundError, ValidationError } from '../../domain/errors';
 import {
   channelPartProblems,
@@ -143,6 +143,18 @@ async function locate(deps: TemplateServiceDeps, key: string, channel: TemplateC
   const fileChannel = channel ?? (['email', 'sms'] as const).find((candidate) => hasFile(deps, candidate, key));
   if (fileChannel && hasFile(deps, fileChannel, key)) return { channel: fileChannel, stored: null };
   throw new NotFoundError(channel ? `${channel === 'email' ? 'Email' : 'SMS'} template` : 'Template', key);
+}
+
+/** Why an email cannot be sent with the template `key`, or null: it exists (stored or shipped) and compiles. */
+export async function emailTemplateProblem(renderer: TemplateRenderer, key: string): Promise<string | null> {
+  try {
+    await renderer.resolve('email', key);
+    return null;
+  } catch (error) {
+    if (error instanceof NotFoundError) return `there is no email template "${key}" (neither stored through /v1/templates nor shipped in templates/email)`;
+    if (error instanceof TemplateError) return `the email template "${key}" does not compile: ${error.message}`;
+    throw error;
+  }
 }
 
 function hasFile(deps: TemplateServiceDeps, channel: TemplateChannel, key: string): boolean {

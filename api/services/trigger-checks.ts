@@ -1,9 +1,10 @@
-import { TemplateError, type TemplateRenderer } from '../../activities/templates';
+import type { TemplateRenderer } from '../../activities/templates';
 import { triggerTextProblems } from '../../activities/trigger-texts';
-import { NotFoundError, ValidationError, type FieldError } from '../../domain/errors';
+import { ValidationError, type FieldError } from '../../domain/errors';
 import type { TriggerDefinition } from '../../domain/schemas/trigger';
 import { triggerReferences, triggerTexts } from '../../domain/trigger-validation';
 import type { PrismaClient } from '../../runtime/prisma';
+import { emailTemplateProblem } from './templates';
 
 /**
  * What a save checks beyond the definition's shape (which the body schema checked): every
@@ -54,13 +55,8 @@ export async function publicationProblems(deps: { prisma: PrismaClient; renderer
     else if (sequence.publishedVersion === null) problems.push({ field: at(ref.field), message: 'has no published version yet, so nobody can be enrolled in it' });
   }
   for (const ref of refs.emailTemplates) {
-    try {
-      await renderer.resolve('email', ref.key);
-    } catch (error) {
-      if (error instanceof NotFoundError) problems.push({ field: at(ref.field), message: `there is no email template "${ref.key}" (neither stored through /v1/templates nor shipped in templates/email)` });
-      else if (error instanceof TemplateError) problems.push({ field: at(ref.field), message: `the email template "${ref.key}" does not compile: ${error.message}` });
-      else throw error;
-    }
+    const problem = await emailTemplateProblem(renderer, ref.key);
+    if (problem) problems.push({ field: at(ref.field), message: problem });
   }
   return problems;
 }

@@ -4,11 +4,14 @@ import type { FieldError } from '../errors';
 import { splitFullName } from '../normalize';
 import { CompanyNameSchema } from './company';
 
+/** Which contact fields a submission must bring. */
+export const contactRequirements = ['email', 'phone', 'email_or_phone'] as const;
+
 /** What a form's configuration says about its submissions (a subset of the Form row). */
 export interface FormRules {
   key: string;
   defaultCountry: string | null;
-  contactRequirement: 'email' | 'phone' | 'email_or_phone';
+  contactRequirement: (typeof contactRequirements)[number];
   requiredFields: readonly string[];
   allowCustomFields: boolean;
   honeypotField: string;
@@ -30,7 +33,7 @@ const standardFields = {
 } as const;
 
 /** Form posts may use either camelCase or the snake_case common in HTML form field names. */
-const aliases: Record<string, string> = {
+export const formFieldAliases: Readonly<Record<string, string>> = {
   first_name: 'firstName',
   last_name: 'lastName',
   full_name: 'name',
@@ -40,6 +43,9 @@ const aliases: Record<string, string> = {
   utm_campaign: 'utmCampaign',
   submission_id: 'submissionId',
 };
+
+/** The fields every form reads, by the names `requiredFields` uses; any other name is a custom field. */
+export const standardFormFields: readonly string[] = [...Object.keys(standardFields), 'phone'];
 
 /** The request body as OpenAPI documents it; the phone and custom fields depend on the form. */
 export const FormSubmissionBodySchema = z
@@ -83,7 +89,7 @@ export function parseFormSubmission(rules: FormRules, body: unknown): ParseResul
       isSpam ||= typeof rawValue === 'string' ? rawValue.trim() !== '' : rawValue !== null && rawValue !== undefined;
       continue;
     }
-    const name = aliases[rawName] ?? rawName;
+    const name = formFieldAliases[rawName] ?? rawName;
     // Empty optional inputs arrive as "" from HTML forms; they mean "not given".
     if (rawValue === '' || rawValue === null || rawValue === undefined) continue;
     const schema = fieldSchemas[name];
@@ -114,7 +120,7 @@ export function parseFormSubmission(rules: FormRules, body: unknown): ParseResul
 
   const hasEmail = known.email !== undefined;
   const hasPhone = known.phone !== undefined;
-  const emailOrPhoneInvalid = errors.some((error) => ['email', 'phone'].includes(aliases[error.field] ?? error.field));
+  const emailOrPhoneInvalid = errors.some((error) => ['email', 'phone'].includes(formFieldAliases[error.field] ?? error.field));
   if (!emailOrPhoneInvalid) {
     if (rules.contactRequirement === 'email' && !hasEmail) errors.push({ field: 'email', message: 'is required' });
     if (rules.contactRequirement === 'phone' && !hasPhone) errors.push({ field: 'phone', message: 'is required' });
@@ -123,7 +129,7 @@ export function parseFormSubmission(rules: FormRules, body: unknown): ParseResul
     }
   }
   for (const required of rules.requiredFields) {
-    if (!given.has(required) && known[required] === undefined && customFields[required] === undefined && !errors.some((e) => (aliases[e.field] ?? e.field) === required)) {
+    if (!given.has(required) && known[required] === undefined && customFields[required] === undefined && !errors.some((e) => (formFieldAliases[e.field] ?? e.field) === required)) {
       errors.push({ field: required, message: 'is required' });
     }
   }
