@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { recordHistory } from '../support/histories';
@@ -23,20 +24,25 @@ afterAll(async () => {
   await db?.drop();
 });
 
+/** A form lead whose workflow runs on its own task queue while no rep has capacity for it. */
+async function leadWhileEveryRepIsFull(firstName: string, taskQueue: string) {
+  await db.prisma.user.updateMany({ where: { role: 'rep' }, data: { leadCapacity: 0 } });
+  const contact = await db.prisma.contact.create({ data: { firstName, emails: { create: { address: `${firstName.toLowerCase()}@example.com`, isPrimary: true } } } });
+  const worker = await startCaptureWorker(env, db, taskQueue);
+  const handle = await env.client.workflow.signalWithStart(contactLifecycle, {
+    workflowId: contactWorkflowId(contact.id),
+    taskQueue,
+    args: [{ contactId: contact.id }],
+    signal: formSubmittedSignal,
+    signalArgs: [{ activityId: randomUUID(), formKey: 'demo-contact', welcomeTemplate: 'welcome' }],
+  });
+  return { contact, worker, handle };
+}
+
 describe('contact lifecycle on the time-skipping server', () => {
   it('waits while every rep is at capacity and routes the lead an hour later once one has room', async () => {
-    await db.prisma.user.updateMany({ where: { role: 'rep' }, data: { leadCapacity: 0 } });
-    const contact = await db.prisma.contact.create({ data: { firstName: 'Patience', emails: { create: { address: 'patience@example.com', isPrimary: true } } } });
-    const taskQueue = 'time-skipping';
-    const worker = await startCaptureWorker(env, db, taskQueue);
+    const { contact, worker, handle } = await leadWhileEveryRepIsFull('Patience', 'time-skipping');
     try {
-      const handle = await env.client.workflow.signalWithStart(contactLifecycle, {
-        workflowId: contactWorkflowId(contact.id),
-        taskQueue,
-        args: [{ contactId: contact.id }],
-        signal: formSubmittedSignal,
-        signalArgs: [{ activityId: '00000000-0000-4000-8000-000000000001', formKey: 'demo-contact', welcomeTemplate: 'welcome' }],
-      });
       await eventually(() => handle.query(contactStateQuery), (state) => state.formSubmissions === 1, 15_000);
       // The welcome does not wait for a rep: it goes out at once, without an owner's name.
       const waiting = await eventually(() => handle.query(contactStateQuery), (s) => s.welcome === 'sent');
@@ -63,18 +69,8 @@ describe('contact lifecycle on the time-skipping server', () => {
   }, 60_000);
 
   it('stops waiting for a rep when the contact is deleted or merged into another, and opens no follow-up task', async () => {
-    await db.prisma.user.updateMany({ where: { role: 'rep' }, data: { leadCapacity: 0 } });
-    const contact = await db.prisma.contact.create({ data: { firstName: 'Wanda', emails: { create: { address: 'wanda@example.com', isPrimary: true } } } });
-    const taskQueue = 'routing-wait';
-    const worker = await startCaptureWorker(env, db, taskQueue);
+    const { contact, worker, handle } = await leadWhileEveryRepIsFull('Wanda', 'routing-wait');
     try {
-      const handle = await env.client.workflow.signalWithStart(contactLifecycle, {
-        workflowId: contactWorkflowId(contact.id),
-        taskQueue,
-        args: [{ contactId: contact.id }],
-        signal: formSubmittedSignal,
-        signalArgs: [{ activityId: '00000000-0000-4000-8000-000000000002', formKey: 'demo-contact', welcomeTemplate: 'welcome' }],
-      });
       await idleOnTimer(env.client, handle.workflowId);
       await handle.signal(contactDeletedSignal);
       // Without skipping time: the wait ends on the signal, not on its hour.
