@@ -49,8 +49,23 @@ const users = () =>
 
 async function startDealWorkflow(dealId: string): Promise<WorkflowHandle<typeof dealLifecycle>> {
   const handle = await env.client.workflow.start(dealLifecycle, { workflowId: dealWorkflowId(dealId), taskQueue, args: [{ dealId }] });
-  await eventually(() => handle.query(dealStateQuery), (state) => state.stageId !== '');
+  await eventually(() => stateOf(handle), (state) => state.stageId !== '');
   return handle;
+}
+
+/**
+ * The workflow's state query, each attempt bounded: under load the time-skipping server can
+ * leave a query unanswered, and an unbounded one would hold the test past its timeout (and
+ * outlive the connection). A fresh query is then sent.
+ */
+async function stateOf(handle: WorkflowHandle<typeof dealLifecycle>) {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await env.client.withDeadline(Date.now() + 5_000, () => handle.query(dealStateQuery));
+    } catch (error) {
+      if (attempt >= 6) throw error;
+    }
+  }
 }
 
 /** Skips server time to just past `iso` and waits for the workflow to have handled it. */
@@ -67,7 +82,7 @@ describe('idle-deal escalation on the time-skipping server', () => {
     const handle = await startDealWorkflow(deal.id);
 
     // Proposal's limit is 7 business days, counted in the owner's zone (Rita: Europe/Berlin).
-    const first = await eventually(() => handle.query(dealStateQuery), (state) => state.idleDeadline !== null);
+    const first = await eventually(() => stateOf(handle), (state) => state.idleDeadline !== null);
     expect(first.idleDeadline).toBe(addBusinessDays(enteredAt, 7, 'Europe/Berlin').toISOString());
     expect(Date.parse(first.idleDeadline!) - enteredAt.getTime()).toBeGreaterThanOrEqual(9 * 24 * 3_600_000);
 
@@ -75,7 +90,7 @@ describe('idle-deal escalation on the time-skipping server', () => {
     expect(await db.prisma.task.count({ where: { dealId: deal.id } })).toBe(0);
 
     await skipTo(first.idleDeadline!);
-    const told = await eventually(() => handle.query(dealStateQuery), (state) => state.escalationLevel === 1);
+    const told = await eventually(() => stateOf(handle), (state) => state.escalationLevel === 1);
     const ownerTasks = await db.prisma.task.findMany({ where: { dealId: deal.id } });
     expect(ownerTasks).toMatchObject([{ assigneeId: rita.id, title: 'Deal idle for 7 days in Proposal', contactId: deal.contactId, sourceType: 'workflow', priority: 'normal' }]);
     const notification = await eventually(() => db.prisma.message.findMany({ where: { toAddress: rita.email } }), (rows) => rows.length > 0);
@@ -83,7 +98,7 @@ describe('idle-deal escalation on the time-skipping server', () => {
     expect(told.idleDeadline).toBe(addBusinessDays(new Date(first.idleDeadline!), 7, 'Europe/Berlin').toISOString());
 
     await skipTo(told.idleDeadline!);
-    const escalated = await eventually(() => handle.query(dealStateQuery), (state) => state.escalationLevel === 2);
+    const escalated = await eventually(() => stateOf(handle), (state) => state.escalationLevel === 2);
     expect(escalated).toMatchObject({ rotting: true, idleDeadline: null });
     expect(await db.prisma.deal.findUniqueOrThrow({ where: { id: deal.id } })).toMatchObject({ rotting: true });
     expect(await db.prisma.task.findMany({ where: { dealId: deal.id, assigneeId: maria.id } })).toMatchObject([
@@ -97,13 +112,13 @@ describe('idle-deal escalation on the time-skipping server', () => {
     // A logged call: the flag clears and the ladder starts over from the touch.
     const touchAt = (await now()).toISOString();
     await handle.signal(dealTouchedSignal, { sourceId: 'activity-call-1', kind: 'activity', at: touchAt });
-    const reset = await eventually(() => handle.query(dealStateQuery), (state) => state.idleRound === 1 && state.idleDeadline !== null);
+    const reset = await eventually(() => stateOf(handle), (state) => state.idleRound === 1 && state.idleDeadline !== null);
     expect(reset).toMatchObject({ escalationLevel: 0, rotting: false, lastTouchAt: touchAt, idleDeadline: addBusinessDays(new Date(touchAt), 7, 'Europe/Berlin').toISOString() });
     expect(await db.prisma.deal.findUniqueOrThrow({ where: { id: deal.id } })).toMatchObject({ rotting: false });
     // The same signal again (a retried API call) is not a second touch.
     await handle.signal(dealTouchedSignal, { sourceId: 'activity-call-1', kind: 'activity', at: touchAt });
     await skipTo(reset.idleDeadline!);
-    const again = await eventually(() => handle.query(dealStateQuery), (state) => state.escalationLevel === 1);
+    const again = await eventually(() => stateOf(handle), (state) => state.escalationLevel === 1);
     expect(again.idleRound).toBe(1);
     const ritaTasks = await db.prisma.task.findMany({ where: { dealId: deal.id, assigneeId: rita.id }, orderBy: { createdAt: 'asc' } });
     expect(ritaTasks.map((task) => task.sourceKey)).toEqual([`deal:${deal.id}:idle:created:0:1`, `deal:${deal.id}:idle:created:1:1`]);
@@ -118,7 +133,7 @@ describe('idle-deal escalation on the time-skipping server', () => {
     const enteredAt = await now();
     const deal = await createDeal(db.prisma, { stage: 'New', at: enteredAt, name: 'Future plans' });
     const handle = await startDealWorkflow(deal.id);
-    const { idleDeadline } = await eventually(() => handle.query(dealStateQuery), (state) => state.idleDeadline !== null);
+    const { idleDeadline } = await eventually(() => stateOf(handle), (state) => state.idleDeadline !== null);
 
     await env.sleep('1 day');
     // The rep schedules a call for next month: creating a task is never signalled as a touch
@@ -126,11 +141,11 @@ describe('idle-deal escalation on the time-skipping server', () => {
     await db.prisma.task.create({ data: { type: 'call', title: 'Call in a month', dueAt: new Date(Date.parse(idleDeadline!) + 30 * 86_400_000), assigneeId: rita.id, dealId: deal.id } });
     // A meeting logged ahead of time, dated next week: a plan, not a touch.
     await handle.signal(dealTouchedSignal, { sourceId: 'meeting-next-week', kind: 'activity', at: new Date((await env.currentTimeMs()) + 7 * 86_400_000).toISOString() });
-    await eventually(() => handle.query(dealStateQuery), (state) => state.handledTouchIds.includes('meeting-next-week'));
-    expect(await handle.query(dealStateQuery)).toMatchObject({ idleRound: 0, idleDeadline });
+    await eventually(() => stateOf(handle), (state) => state.handledTouchIds.includes('meeting-next-week'));
+    expect(await stateOf(handle)).toMatchObject({ idleRound: 0, idleDeadline });
 
     await skipTo(idleDeadline!);
-    await eventually(() => handle.query(dealStateQuery), (state) => state.escalationLevel === 1);
+    await eventually(() => stateOf(handle), (state) => state.escalationLevel === 1);
     expect(await db.prisma.task.count({ where: { dealId: deal.id, title: 'Deal idle for 3 days in New' } })).toBe(1);
     await handle.terminate('test done');
   }, 60_000);
@@ -138,7 +153,7 @@ describe('idle-deal escalation on the time-skipping server', () => {
   it('ends without any idle task when the deal is won mid-timer', async () => {
     const deal = await createDeal(db.prisma, { stage: 'Negotiation', at: await now(), name: 'Quick win' });
     const handle = await startDealWorkflow(deal.id);
-    const { idleDeadline } = await eventually(() => handle.query(dealStateQuery), (state) => state.idleDeadline !== null);
+    const { idleDeadline } = await eventually(() => stateOf(handle), (state) => state.idleDeadline !== null);
     await env.sleep('3 days');
 
     const won = await recordStageChange(db.prisma, deal.id, 'Won', await now());
@@ -159,11 +174,11 @@ describe('idle-deal escalation on the time-skipping server', () => {
     try {
       const deal = await createDeal(db.prisma, { stage: 'Proposal', at: await now(), name: 'Orphaned' });
       const handle = await startDealWorkflow(deal.id);
-      const armed = await eventually(() => handle.query(dealStateQuery), (state) => state.idleDeadline !== null);
+      const armed = await eventually(() => stateOf(handle), (state) => state.idleDeadline !== null);
       await skipTo(armed.idleDeadline!);
-      const told = await eventually(() => handle.query(dealStateQuery), (state) => state.escalationLevel === 1);
+      const told = await eventually(() => stateOf(handle), (state) => state.escalationLevel === 1);
       await skipTo(told.idleDeadline!);
-      await eventually(() => handle.query(dealStateQuery), (state) => state.escalationLevel === 2);
+      await eventually(() => stateOf(handle), (state) => state.escalationLevel === 2);
 
       const tasks = await db.prisma.task.findMany({ where: { dealId: deal.id }, orderBy: { createdAt: 'asc' } });
       expect(tasks.map((task) => [task.assigneeId, task.type])).toEqual([[sam.id, 'follow_up'], [sam.id, 'review']]);
@@ -191,30 +206,33 @@ describe('idle-deal escalation on the time-skipping server', () => {
     const [rita, maria] = await users();
     const deal = await createDeal(db.prisma, { stage: 'Proposal', at: await now(), name: 'Carried over' });
     const trigger = await createPublishedTrigger(db.prisma, { event: 'enter', stageId: await stageId(db.prisma, 'Negotiation'), actions: [{ type: 'create_task', title: 'Negotiate {{deal.name}}' }] }, 'carried negotiation');
-    const first = await startDealWorkflow(deal.id);
-    const toNegotiation = await recordStageChange(db.prisma, deal.id, 'Negotiation', await now());
-    await first.signal(dealStageChangedSignal, toNegotiation);
-    const armed = await eventually(() => first.query(dealStateQuery), (state) => state.handledStageChangeIds.includes(toNegotiation.stageChangeId) && state.idleDeadline !== null);
-    await skipTo(armed.idleDeadline!);
-    const told = await eventually(() => first.query(dealStateQuery), (state) => state.escalationLevel === 1);
+    try {
+      const first = await startDealWorkflow(deal.id);
+      const toNegotiation = await recordStageChange(db.prisma, deal.id, 'Negotiation', await now());
+      await first.signal(dealStageChangedSignal, toNegotiation);
+      const armed = await eventually(() => stateOf(first), (state) => state.handledStageChangeIds.includes(toNegotiation.stageChangeId) && state.idleDeadline !== null);
+      await skipTo(armed.idleDeadline!);
+      const told = await eventually(() => stateOf(first), (state) => state.escalationLevel === 1);
 
-    // What continueAsNew hands the next run: the same workflow id, the state as it stands.
-    await first.terminate('replaced by the next run, as continue-as-new does');
-    const next = await env.client.workflow.start(dealLifecycle, { workflowId: dealWorkflowId(deal.id), taskQueue, args: [{ dealId: deal.id, state: told }] });
-    await next.signal(dealStageChangedSignal, toNegotiation);
-    await skipTo(told.idleDeadline!);
-    await eventually(() => next.query(dealStateQuery), (state) => state.escalationLevel === 2);
+      // What continueAsNew hands the next run: the same workflow id, the state as it stands.
+      await first.terminate('replaced by the next run, as continue-as-new does');
+      const next = await env.client.workflow.start(dealLifecycle, { workflowId: dealWorkflowId(deal.id), taskQueue, args: [{ dealId: deal.id, state: told }] });
+      await next.signal(dealStageChangedSignal, toNegotiation);
+      await skipTo(told.idleDeadline!);
+      await eventually(() => stateOf(next), (state) => state.escalationLevel === 2);
 
-    const tasks = await db.prisma.task.findMany({ where: { dealId: deal.id }, orderBy: { createdAt: 'asc' } });
-    expect(tasks.map((task) => [task.assigneeId, task.title])).toEqual([
-      [rita.id, 'Negotiate Carried over'],
-      [rita.id, `Deal idle for ${told.idleLimitDays} days in Negotiation`],
-      [maria.id, `Deal idle for ${2 * told.idleLimitDays!} days in Negotiation (owner: Rita Rep)`],
-    ]);
-    expect(await db.prisma.triggerRun.count({ where: { stageChangeId: toNegotiation.stageChangeId } })).toBe(1);
-    await next.terminate('test done');
-    // Later tests move deals into Negotiation too.
-    await db.prisma.trigger.update({ where: { id: trigger.id }, data: { active: false } });
+      const tasks = await db.prisma.task.findMany({ where: { dealId: deal.id }, orderBy: { createdAt: 'asc' } });
+      expect(tasks.map((task) => [task.assigneeId, task.title])).toEqual([
+        [rita.id, 'Negotiate Carried over'],
+        [rita.id, `Deal idle for ${told.idleLimitDays} days in Negotiation`],
+        [maria.id, `Deal idle for ${2 * told.idleLimitDays!} days in Negotiation (owner: Rita Rep)`],
+      ]);
+      expect(await db.prisma.triggerRun.count({ where: { stageChangeId: toNegotiation.stageChangeId } })).toBe(1);
+      await next.terminate('test done');
+    } finally {
+      // Later tests move deals into Negotiation too.
+      await db.prisma.trigger.update({ where: { id: trigger.id }, data: { active: false } });
+    }
   }, 60_000);
 
   it('runs a stage entry on the idle limit of a matching enter trigger instead of the stage\'s, touches included', async () => {
@@ -234,30 +252,30 @@ describe('idle-deal escalation on the time-skipping server', () => {
     const toBig = await recordStageChange(db.prisma, big.id, 'Negotiation', movedAt);
     const toSmall = await recordStageChange(db.prisma, small.id, 'Negotiation', movedAt);
     await Promise.all([bigHandle.signal(dealStageChangedSignal, toBig), smallHandle.signal(dealStageChangedSignal, toSmall)]);
-    const bigEntry = await eventually(() => bigHandle.query(dealStateQuery), (state) => state.stageEntryId === toBig.stageChangeId);
+    const bigEntry = await eventually(() => stateOf(bigHandle), (state) => state.stageEntryId === toBig.stageChangeId);
     expect(bigEntry).toMatchObject({ idleLimitDays: 3, idleLimitTriggerId: bigDeals.id, idleDeadline: addBusinessDays(movedAt, 3, 'Europe/Berlin').toISOString() });
-    const smallEntry = await eventually(() => smallHandle.query(dealStateQuery), (state) => state.stageEntryId === toSmall.stageChangeId);
+    const smallEntry = await eventually(() => stateOf(smallHandle), (state) => state.stageEntryId === toSmall.stageChangeId);
     expect(smallEntry).toMatchObject({ idleLimitDays: 10, idleLimitTriggerId: null, idleDeadline: addBusinessDays(movedAt, 10, 'Europe/Berlin').toISOString() });
 
     await skipTo(bigEntry.idleDeadline!);
-    await eventually(() => bigHandle.query(dealStateQuery), (state) => state.escalationLevel === 1);
+    await eventually(() => stateOf(bigHandle), (state) => state.escalationLevel === 1);
     expect(await db.prisma.task.findMany({ where: { dealId: big.id } })).toMatchObject([{ title: 'Deal idle for 3 days in Negotiation' }]);
     expect(await db.prisma.task.count({ where: { dealId: small.id } })).toBe(0);
 
     // A touch restarts the ladder on the trigger's limit, not the stage's.
     const touchAt = (await now()).toISOString();
     await bigHandle.signal(dealTouchedSignal, { sourceId: 'big-one-call', kind: 'activity', at: touchAt });
-    const reset = await eventually(() => bigHandle.query(dealStateQuery), (state) => state.idleRound === 1);
+    const reset = await eventually(() => stateOf(bigHandle), (state) => state.idleRound === 1);
     expect(reset).toMatchObject({ escalationLevel: 0, idleLimitDays: 3, idleDeadline: addBusinessDays(new Date(touchAt), 3, 'Europe/Berlin').toISOString() });
     await skipTo(reset.idleDeadline!);
-    await eventually(() => bigHandle.query(dealStateQuery), (state) => state.escalationLevel === 1);
+    await eventually(() => stateOf(bigHandle), (state) => state.escalationLevel === 1);
     expect(await db.prisma.task.count({ where: { dealId: big.id, title: 'Deal idle for 3 days in Negotiation' } })).toBe(2);
 
     await skipTo(smallEntry.idleDeadline!);
-    await eventually(() => smallHandle.query(dealStateQuery), (state) => state.escalationLevel === 1);
+    await eventually(() => stateOf(smallHandle), (state) => state.escalationLevel === 1);
     expect(await db.prisma.task.findMany({ where: { dealId: small.id } })).toMatchObject([{ title: 'Deal idle for 10 days in Negotiation' }]);
     // Meanwhile the big deal went a second 3-day period without a touch.
-    await eventually(() => bigHandle.query(dealStateQuery), (state) => state.escalationLevel === 2);
+    await eventually(() => stateOf(bigHandle), (state) => state.escalationLevel === 2);
     expect(await db.prisma.task.findMany({ where: { dealId: big.id, assigneeId: maria.id } })).toMatchObject([{ title: 'Deal idle for 6 days in Negotiation (owner: Rita Rep)' }]);
     await Promise.all([bigHandle.terminate('test done'), smallHandle.terminate('test done')]);
   }, 120_000);
@@ -285,7 +303,7 @@ describe('stage-move triggers on the time-skipping server', () => {
     const toProposal = await recordStageChange(db.prisma, deal.id, 'Proposal', await now());
     await handle.signal(dealStageChangedSignal, toProposal);
     await handle.signal(dealStageChangedSignal, toProposal);
-    await eventually(() => handle.query(dealStateQuery), (state) => state.stageEntryId === toProposal.stageChangeId && state.triggerActionsRun === 2);
+    await eventually(() => stateOf(handle), (state) => state.stageEntryId === toProposal.stageChangeId && state.triggerActionsRun === 2);
     expect(await db.prisma.task.findMany({ where: { dealId: deal.id } })).toMatchObject([
       { title: 'Send the proposal for Globex expansion to Ada', assigneeId: rita.id, type: 'email', priority: 'high', sourceType: 'trigger', sourceKey: `trigger:${trigger.id}:${toProposal.stageChangeId}:0` },
     ]);
@@ -294,7 +312,7 @@ describe('stage-move triggers on the time-skipping server', () => {
       { version: 1, dealId: deal.id, stageChangeId: toProposal.stageChangeId, actionIndex: 0, actionType: 'create_task', status: 'done' },
       { version: 1, actionIndex: 1, actionType: 'update_field', status: 'done' },
     ]);
-    expect(await handle.query(dealStateQuery)).toMatchObject({ stageId: toProposal.toStageId, stageEntryId: toProposal.stageChangeId, idleLimitDays: 7, triggerActionsRun: 2 });
+    expect(await stateOf(handle)).toMatchObject({ stageId: toProposal.toStageId, stageEntryId: toProposal.stageChangeId, idleLimitDays: 7, triggerActionsRun: 2 });
 
     const toWon = await recordStageChange(db.prisma, deal.id, 'Won', await now());
     await handle.signal(dealStageChangedSignal, toWon);
@@ -321,8 +339,8 @@ describe('stage-move triggers on the time-skipping server', () => {
     await handle.signal(dealStageChangedSignal, change);
 
     // Ten attempts 2 s, 4 s ... 5 min apart: about 14 minutes of server time.
-    for (let i = 0; i < 20 && (await handle.query(dealStateQuery)).triggerActionsRun < 2; i += 1) await env.sleep('2 minutes');
-    await eventually(() => handle.query(dealStateQuery), (state) => state.triggerActionsRun === 2);
+    for (let i = 0; i < 20 && (await stateOf(handle)).triggerActionsRun < 2; i += 1) await env.sleep('2 minutes');
+    await eventually(() => stateOf(handle), (state) => state.triggerActionsRun === 2);
     receiver.answerAlways(200);
 
     const delivery = await db.prisma.webhookDelivery.findFirstOrThrow({ where: { dealId: deal.id } });
