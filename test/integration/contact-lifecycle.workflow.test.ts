@@ -7,7 +7,7 @@ import { contactDeletedSignal, contactLifecycle, contactStateQuery, formSubmitte
 import { contactWorkflowId } from '../../workflows/workflow-ids';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { eventually } from '../support/stack';
-import { closedWithoutSkipping, idleOnTimer, startCaptureWorker, startTimeSkippingServer } from '../support/time-skipping';
+import { answered, closedWithoutSkipping, idleOnTimer, startCaptureWorker, startTimeSkippingServer } from '../support/time-skipping';
 
 let env: TestWorkflowEnvironment;
 let db: TestDatabase;
@@ -43,18 +43,18 @@ describe('contact lifecycle on the time-skipping server', () => {
   it('waits while every rep is at capacity and routes the lead an hour later once one has room', async () => {
     const { contact, worker, handle } = await leadWhileEveryRepIsFull('Patience', 'time-skipping');
     try {
-      await eventually(() => handle.query(contactStateQuery), (state) => state.formSubmissions === 1, 15_000);
+      await eventually(() => answered(env.client, () => handle.query(contactStateQuery)), (state) => state.formSubmissions === 1, 15_000);
       // The welcome does not wait for a rep: it goes out at once, without an owner's name.
-      const waiting = await eventually(() => handle.query(contactStateQuery), (s) => s.welcome === 'sent');
+      const waiting = await eventually(() => answered(env.client, () => handle.query(contactStateQuery)), (s) => s.welcome === 'sent');
       expect(waiting.ownerId).toBeNull();
       expect(waiting.followUpTaskId).toBeNull();
       await env.sleep('30 minutes');
-      expect((await handle.query(contactStateQuery)).ownerId).toBeNull();
+      expect((await answered(env.client, () => handle.query(contactStateQuery))).ownerId).toBeNull();
       expect(await db.prisma.task.count({ where: { contactId: contact.id } })).toBe(0);
 
       await db.prisma.user.updateMany({ where: { email: 'rob.rep@example.com' }, data: { leadCapacity: 5 } });
       await env.sleep('31 minutes');
-      const state = await eventually(() => handle.query(contactStateQuery), (s) => s.followUpTaskId !== null);
+      const state = await eventually(() => answered(env.client, () => handle.query(contactStateQuery)), (s) => s.followUpTaskId !== null);
       const rob = await db.prisma.user.findUniqueOrThrow({ where: { email: 'rob.rep@example.com' } });
       expect(state.ownerId).toBe(rob.id);
       expect(await db.prisma.task.findFirstOrThrow({ where: { contactId: contact.id } })).toMatchObject({ assigneeId: rob.id });

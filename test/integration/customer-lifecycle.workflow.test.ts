@@ -18,7 +18,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database';
 import { recordHistory } from '../support/histories';
 import { consentingContact, createSequence, createTemplate } from '../support/sequences';
 import { eventually } from '../support/stack';
-import { closedWithoutSkipping, startCaptureWorker, startTimeSkippingServer } from '../support/time-skipping';
+import { answered, closedWithoutSkipping, startCaptureWorker, startTimeSkippingServer } from '../support/time-skipping';
 
 const taskQueue = 'customer-lifecycle';
 const day = 86_400_000;
@@ -66,7 +66,7 @@ async function track(contactId: string, bodies: EventBody[], ids: string[] = bod
   return ids;
 }
 
-const stateOf = (contactId: string) => env.client.workflow.getHandle(contactWorkflowId(contactId)).query(contactStateQuery);
+const stateOf = (contactId: string) => answered(env.client, () => env.client.workflow.getHandle(contactWorkflowId(contactId)).query(contactStateQuery));
 
 /** Until the workflow has applied these events (ids are the client's). */
 async function applied(contactId: string, ids: string[]) {
@@ -294,7 +294,7 @@ describe('form auto-enrollment', () => {
       signalArgs: [submission],
     });
     await handle.signal(formSubmittedSignal, { ...submission, activityId: randomUUID() });
-    await eventually(() => handle.query(contactStateQuery), (state) => state.formSubmissions === 2 && state.followUpTaskId !== null);
+    await eventually(() => answered(env.client, () => handle.query(contactStateQuery)), (state) => state.formSubmissions === 2 && state.followUpTaskId !== null);
     const enrollments = await db.prisma.enrollment.findMany({ where: { contactId: contact.id } });
     expect(enrollments).toEqual([expect.objectContaining({ sequenceId: winback.id, source: 'form', sourceRef: 'demo-contact', sourceKey: `form:demo-contact:${contact.id}` })]);
   });

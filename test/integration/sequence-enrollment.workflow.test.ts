@@ -19,7 +19,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database';
 import { recordHistory } from '../support/histories';
 import { consentingContact, createSequence, createTemplate, enroll, publishNextVersion } from '../support/sequences';
 import { eventually } from '../support/stack';
-import { closedWithoutSkipping, idleOnTimer, startCaptureWorker, startTimeSkippingServer } from '../support/time-skipping';
+import { answered, closedWithoutSkipping, idleOnTimer, startCaptureWorker, startTimeSkippingServer } from '../support/time-skipping';
 
 const taskQueue = 'sequence-enrollment';
 const day = 86_400_000;
@@ -160,7 +160,7 @@ describe('a 30-day drip sequence on the time-skipping server', () => {
     expect(ended).toMatchObject({ status: 'completed', stopReason: 'completed', converted: false, activeKey: null, currentStepKey: null });
     expect(ms(ended.endedAt) - ms(byKey.intro!.at)).toBeGreaterThan(26 * day);
     expect(ms(ended.endedAt) - ms(byKey.intro!.at)).toBeLessThan(34 * day);
-    const progress = await a.handle.query(progressQuery);
+    const progress = await answered(env.client, () => a.handle.query(progressQuery));
     expect(progress).toMatchObject({ enrollmentId: a.enrollment.id, status: 'completed', stopReason: 'completed', waitingUntil: null });
     expect(progress.history.at(-1)).toMatchObject({ stepKey: 'done', outcome: 'ended' });
 
@@ -179,7 +179,7 @@ describe('exits', () => {
     const c = await enroll(env, db.prisma, taskQueue, plain, cleo.id);
     const d = await enroll(env, db.prisma, taskQueue, companyWide, dora.id);
     const e = await enroll(env, db.prisma, taskQueue, plain, eve.id);
-    for (const { handle } of [c, d, e]) await eventually(() => handle.query(progressQuery), (progress) => progress.waitingUntil !== null);
+    for (const { handle } of [c, d, e]) await eventually(() => answered(env.client, () => handle.query(progressQuery)), (progress) => progress.waitingUntil !== null);
 
     await env.sleep(day);
     const repliedAt = await env.currentTimeMs();
@@ -197,7 +197,7 @@ describe('exits', () => {
     expect(ms(cleoEnrollment.endedAt) - repliedAt).toBeGreaterThanOrEqual(0);
     expect(ms(cleoEnrollment.endedAt) - repliedAt).toBeLessThan(1000);
     expect(await db.prisma.enrollment.findUniqueOrThrow({ where: { id: d.enrollment.id } })).toMatchObject({ status: 'exited', stopReason: 'company_replied' });
-    expect((await e.handle.query(progressQuery)).status).toBe('active');
+    expect((await answered(env.client, () => e.handle.query(progressQuery))).status).toBe('active');
     await e.handle.signal(unenrollSignal, { reason: 'test cleanup', byUserId: null });
     await closedWithoutSkipping(e.handle);
 
@@ -216,11 +216,11 @@ describe('exits', () => {
     ]);
     const fay = await consentingContact(db.prisma, { firstName: 'Fay' });
     const { handle, enrollment } = await enroll(env, db.prisma, taskQueue, sequence, fay.id);
-    await eventually(() => handle.query(progressQuery), (progress) => progress.waitingUntil !== null);
+    await eventually(() => answered(env.client, () => handle.query(progressQuery)), (progress) => progress.waitingUntil !== null);
 
     await handle.signal(enrollmentEventSignal, { eventId: randomUUID(), kind: 'replied' });
     await handle.signal(enrollmentEventSignal, { eventId: randomUUID(), kind: 'lifecycle_changed', stage: 'customer' });
-    expect(await handle.query(progressQuery)).toMatchObject({ status: 'active', stopReason: null, currentStepKey: 'intro' });
+    expect(await answered(env.client, () => handle.query(progressQuery))).toMatchObject({ status: 'active', stopReason: null, currentStepKey: 'intro' });
     await handle.signal(enrollmentEventSignal, { eventId: randomUUID(), kind: 'unsubscribed' });
     await closedWithoutSkipping(handle);
 
@@ -232,7 +232,7 @@ describe('exits', () => {
     const sequence = await createSequence(db.prisma, [{ definition: waitThenFollowUp }]);
     const gus = await consentingContact(db.prisma, { firstName: 'Gus' });
     const { handle, enrollment } = await enroll(env, db.prisma, taskQueue, sequence, gus.id);
-    await eventually(() => handle.query(progressQuery), (progress) => progress.waitingUntil !== null);
+    await eventually(() => answered(env.client, () => handle.query(progressQuery)), (progress) => progress.waitingUntil !== null);
     await handle.signal(unenrollSignal, { reason: 'asked to stop on the phone', byUserId: ritaId });
     await closedWithoutSkipping(handle);
     expect(await db.prisma.enrollment.findUniqueOrThrow({ where: { id: enrollment.id } })).toMatchObject({
@@ -251,7 +251,7 @@ describe('contact merge', () => {
     const [kept, dropped, survivor] = await Promise.all(['Kay', 'Lou', 'Mo'].map((firstName) => consentingContact(db.prisma, { firstName })));
     const k = await enroll(env, db.prisma, taskQueue, sequence, kept!.id);
     const l = await enroll(env, db.prisma, taskQueue, sequence, dropped!.id);
-    for (const { handle } of [k, l]) await eventually(() => handle.query(progressQuery), (progress) => progress.waitingUntil !== null);
+    for (const { handle } of [k, l]) await eventually(() => answered(env.client, () => handle.query(progressQuery)), (progress) => progress.waitingUntil !== null);
 
     // The merge moves the enrollment row first, then tells the workflow.
     await db.prisma.enrollment.update({ where: { id: k.enrollment.id }, data: { contactId: survivor!.id } });
@@ -281,14 +281,14 @@ describe('pause and resume', () => {
     ]);
     const hal = await consentingContact(db.prisma, { firstName: 'Hal' });
     const { handle, enrollment } = await enroll(env, db.prisma, taskQueue, sequence, hal.id);
-    await eventually(() => handle.query(progressQuery), (progress) => progress.waitingUntil !== null);
+    await eventually(() => answered(env.client, () => handle.query(progressQuery)), (progress) => progress.waitingUntil !== null);
 
     const paused = await handle.executeUpdate(pauseUpdate, { args: [{ byUserId: ritaId }] });
     expect(paused).toMatchObject({ status: 'paused', currentStepKey: 'hour' });
     expect((await db.prisma.enrollment.findUniqueOrThrow({ where: { id: enrollment.id } })).status).toBe('paused');
 
     await env.sleep(2 * 3_600_000);
-    const held = await eventually(() => handle.query(progressQuery), (progress) => progress.waitingUntil === null);
+    const held = await eventually(() => answered(env.client, () => handle.query(progressQuery)), (progress) => progress.waitingUntil === null);
     expect(held).toMatchObject({ status: 'paused', currentStepKey: 'hour' });
     expect((await messagesOf(hal.id)).length).toBe(1);
     const resumedAt = await env.currentTimeMs();
@@ -327,7 +327,7 @@ describe('a call step', () => {
       expect(task).toMatchObject({ type: 'call', priority: 'urgent', assigneeId: ritaId, sourceType: 'sequence' });
 
       await env.sleep(3 * day);
-      expect(await handle.query(progressQuery)).toMatchObject({ status: 'active', currentStepKey: 'call' });
+      expect(await answered(env.client, () => handle.query(progressQuery))).toMatchObject({ status: 'active', currentStepKey: 'call' });
       expect(await messagesOf(ivy.id)).toEqual([]);
 
       const { port } = server.address() as AddressInfo;
@@ -526,7 +526,7 @@ describe('a stage set by an update step', () => {
     expect(await db.prisma.enrollment.findUniqueOrThrow({ where: { id: first.enrollment.id } })).toMatchObject({ status: 'exited', stopReason: 'lifecycle_reached' });
     expect(await messagesOf(max.id)).toEqual([]);
     const contactWorkflow = env.client.workflow.getHandle(`contact:${max.id}`);
-    expect(await contactWorkflow.query<{ lifecycleStage: string }>('state')).toMatchObject({ lifecycleStage: 'customer' });
+    expect(await answered(env.client, () => contactWorkflow.query<{ lifecycleStage: string }>('state'))).toMatchObject({ lifecycleStage: 'customer' });
     await recordHistory(contactWorkflow, 'contact-lifecycle-v3-stage-set-elsewhere.json');
   });
 });

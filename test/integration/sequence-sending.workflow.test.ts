@@ -8,7 +8,7 @@ import { progressQuery } from '../../workflows/enrollment-messages';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { consentingContact, createSequence, createTemplate, enroll, publishNextVersion } from '../support/sequences';
 import { eventually } from '../support/stack';
-import { startCaptureWorker, startTimeSkippingServer } from '../support/time-skipping';
+import { answered, startCaptureWorker, startTimeSkippingServer } from '../support/time-skipping';
 
 /**
  * When sequence sends go: the messaging policy's deferrals, the sequence's send window and daily
@@ -45,7 +45,7 @@ afterAll(async () => {
 
 const oneEmail = (settings: Record<string, unknown> = {}) => ({ steps: [{ key: 'hello', type: 'email', template: 'hello' }], settings });
 const sentStep = (enrollmentId: string) => db.prisma.enrollmentStep.findUniqueOrThrow({ where: { enrollmentId_stepKey_visit: { enrollmentId, stepKey: 'hello', visit: 1 } } });
-const waitingUntil = async (handle: Awaited<ReturnType<typeof enroll>>['handle']) => (await eventually(() => handle.query(progressQuery), (progress) => progress.waitingUntil !== null)).waitingUntil!;
+const waitingUntil = async (handle: Awaited<ReturnType<typeof enroll>>['handle']) => (await eventually(() => answered(env.client, () => handle.query(progressQuery)), (progress) => progress.waitingUntil !== null)).waitingUntil!;
 
 describe('sends the messaging policy defers', () => {
   it('wait on a timer for the frequency cap and then send once, with the same key', async () => {

@@ -74,3 +74,18 @@ export async function idleOnTimer(client: TestWorkflowEnvironment['client'], wor
   const lastEventType = async () => (await client.workflow.getHandle(workflowId).fetchHistory()).events?.at(-1)?.eventType;
   await eventually(lastEventType, (type) => type === temporal.api.enums.v1.EventType.EVENT_TYPE_TIMER_STARTED, timeoutMs);
 }
+
+/**
+ * A query, each attempt bounded and sent again: under load the time-skipping server can leave a
+ * query unanswered, and an unbounded one would hold a test past its timeout (and outlive the
+ * connection, failing the file at teardown).
+ */
+export async function answered<T>(client: TestWorkflowEnvironment['client'], query: () => Promise<T>, attempts = 6): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await client.withDeadline(Date.now() + 5_000, query);
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+    }
+  }
+}
