@@ -230,27 +230,56 @@ export async function contactLifecycle({ contactId, state: carried }: ContactLif
       await onReengagementTimer(customer);
       continue;
     }
-    // Delivery events first: a bounce must stop sends before anything else is sent.
-    const deliveryEvent = state.deliveryEvents?.shift();
-    const submission = deliveryEvent ? undefined : state.pending.shift();
-    const trackedEvent = deliveryEvent || submission ? undefined : state.trackedEvents?.shift();
-    const merge = deliveryEvent || submission || trackedEvent ? undefined : state.merges?.shift();
-    const stageChange = deliveryEvent || submission || trackedEvent || merge ? undefined : state.stageChanges?.shift();
-    if (deliveryEvent) {
-      await handleDeliveryEvent(contactId, state, deliveryEvent, steps);
-      if (isV3()) await notifyDeliveryEvent(customer, deliveryEvent);
-    } else if (submission && v2) await handleFormSubmission(contactId, state, submission, isV3(), isDeleted);
-    else if (submission) await handleFormSubmissionBeforeV2(contactId, state, submission, isDeleted);
-    else if (trackedEvent && isV3()) {
-      await handleTrackedEvent(customer, trackedEvent);
-      state.handledEventIds = [...(state.handledEventIds ?? []), trackedEvent.eventId].slice(-handledEventIdsKept);
-    } else if (merge && isV3()) await applyMerge(customer, merge);
-    else if (stageChange && isV3()) await followExternalStage(customer, stageChange);
+    const work = nextWork(state);
+    switch (work?.kind) {
+      case 'delivery':
+        await handleDeliveryEvent(contactId, state, work.event, steps);
+        if (isV3()) await notifyDeliveryEvent(customer, work.event);
+        break;
+      case 'submission':
+        if (v2) await handleFormSubmission(contactId, state, work.submission, isV3(), isDeleted);
+        else await handleFormSubmissionBeforeV2(contactId, state, work.submission, isDeleted);
+        break;
+      case 'tracked':
+        if (!isV3()) break;
+        await handleTrackedEvent(customer, work.event);
+        state.handledEventIds = [...(state.handledEventIds ?? []), work.event.eventId].slice(-handledEventIdsKept);
+        break;
+      case 'merge':
+        if (isV3()) await applyMerge(customer, work.merge);
+        break;
+      case 'stage':
+        if (isV3()) await followExternalStage(customer, work.change);
+        break;
+      case undefined:
+        break;
+    }
     if (workflowInfo().continueAsNewSuggested && !hasWork()) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof contactLifecycle>({ contactId, state });
     }
   }
+}
+
+type QueuedWork =
+  | { kind: 'delivery'; event: EmailDeliveryEvent }
+  | { kind: 'submission'; submission: FormSubmitted }
+  | { kind: 'tracked'; event: TrackedEventFact }
+  | { kind: 'merge'; merge: ContactsMerged }
+  | { kind: 'stage'; change: LifecycleStageChanged };
+
+/** Takes the next queued item. Delivery events first: a bounce must stop sends before anything else is sent. */
+function nextWork(state: ContactLifecycleState): QueuedWork | null {
+  const event = state.deliveryEvents?.shift();
+  if (event) return { kind: 'delivery', event };
+  const submission = state.pending.shift();
+  if (submission) return { kind: 'submission', submission };
+  const tracked = state.trackedEvents?.shift();
+  if (tracked) return { kind: 'tracked', event: tracked };
+  const merge = state.merges?.shift();
+  if (merge) return { kind: 'merge', merge };
+  const change = state.stageChanges?.shift();
+  return change ? { kind: 'stage', change } : null;
 }
 
 /** Waits until `ready()`, or until `dueAt` (epoch ms) when given; true when the time came first. */
