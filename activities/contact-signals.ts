@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { SignalDefinition } from '@temporalio/common';
 import { contactLifecycle, lifecycleStageChangedSignal, type LifecycleStageChanged } from '../workflows/contact-lifecycle';
@@ -27,6 +28,8 @@ export function signalContactWorkflow<T>(client: Client, taskQueue: string, cont
  * enrollments. Telling it twice is harmless (it follows the stage it already has), which is why
  * callers announce again on a retry rather than risk a lost announcement.
  */
-export function announceStageChange(client: Client, taskQueue: string, contactId: string, change: LifecycleStageChanged): Promise<unknown> {
-  return signalContactWorkflow(client, taskQueue, contactId, change.stage, lifecycleStageChangedSignal, change);
+export function announceStageChange(contactId: string, change: LifecycleStageChanged): Promise<unknown> {
+  // Called from activities: the worker's own client, and its task queue, where contact workflows run.
+  const { client, info } = Context.current();
+  return signalContactWorkflow(client, info.taskQueue, contactId, change.stage, lifecycleStageChangedSignal, change);
 }

@@ -1,4 +1,4 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/activity';
 import { evaluateCondition, messageFactsFrom, messageStepsOf, type MessageFacts } from '../domain/conditions';
 import type { LifecycleStage } from '../domain/schemas/common';
 import type { taskPriorities, taskTypes } from '../domain/schemas/task';
@@ -297,8 +297,7 @@ export function createSequenceRunActivities({ prisma }: Pick<ActivityDeps, 'pris
       // Announced on every attempt, changed now or by an earlier one: the contact's workflow and
       // enrollments follow the stage (and ignore a stage they already have).
       if (request.lifecycleStage && !('skipped' in result)) {
-        const { client, info } = Context.current();
-        await announceStageChange(client, info.taskQueue, request.contactId, { changeId: `enrollment:${request.enrollmentId}:${request.stepKey}:${request.visit}`, stage: request.lifecycleStage });
+        await announceStageChange(request.contactId, { changeId: `enrollment:${request.enrollmentId}:${request.stepKey}:${request.visit}`, stage: request.lifecycleStage });
       }
       return result;
     },

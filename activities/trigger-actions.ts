@@ -1,4 +1,3 @@
-import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { LifecycleStage } from '../domain/schemas/common';
 import { NotFoundError, ValidationError } from '../domain/errors';
@@ -143,8 +142,7 @@ export function createTriggerActionExecutors(
     });
     // Also when an earlier attempt wrote it: announcing twice is harmless, never announcing is not.
     if (action.target === 'contact' && action.field === 'lifecycleStage') {
-      const { client, info } = Context.current();
-      await announceStageChange(client, info.taskQueue, entityId, { changeId: triggerActionKey(input), stage: action.value as LifecycleStage });
+      await announceStageChange(entityId, { changeId: triggerActionKey(input), stage: action.value as LifecycleStage });
     }
     return outcome;
   }
